@@ -1,0 +1,198 @@
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Alias, Category, Finding, RuleMeta, Severity};
+
+/// The `schema` tag of the JSON report. Bumped only on incompatible changes.
+pub const REPORT_SCHEMA: &str = "shipgate.report/v1";
+
+/// Metadata of a rule as carried inside a report, so that renderers (SARIF in
+/// particular) and the server never need the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleSummary {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub rationale: String,
+    pub remediation: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// `tool:id` pairs, such as `checkov:CKV_K8S_20`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+impl From<&RuleMeta> for RuleSummary {
+    fn from(meta: &RuleMeta) -> Self {
+        RuleSummary {
+            id: meta.id.to_owned(),
+            title: meta.title.to_owned(),
+            severity: meta.severity,
+            category: meta.category,
+            rationale: meta.rationale.to_owned(),
+            remediation: meta.remediation.to_owned(),
+            references: meta.references.iter().map(|r| (*r).to_owned()).collect(),
+            aliases: meta.aliases.iter().map(alias_string).collect(),
+        }
+    }
+}
+
+fn alias_string(alias: &Alias) -> String {
+    format!("{}:{}", alias.tool, alias.id)
+}
+
+/// A finding that a suppression or the baseline silenced. Kept so that every
+/// suppression is counted and visible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SuppressedFinding {
+    pub finding: Finding,
+    /// `inline`, `annotation`, `baseline`, or a peer's mechanism such as `checkov`.
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What was looked at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FileStats {
+    pub scanned: u64,
+    pub skipped: u64,
+    pub bytes: u64,
+    /// Artifact kind (`kubernetes`, `dockerfile`, ...) to number of files.
+    #[serde(default)]
+    pub by_kind: BTreeMap<String, u64>,
+    /// Kubernetes objects seen across all files.
+    #[serde(default)]
+    pub objects: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub errors: u64,
+    pub warnings: u64,
+    pub infos: u64,
+    pub suppressed: u64,
+    /// Findings hidden because the baseline already knew them.
+    pub baselined: u64,
+}
+
+impl Summary {
+    pub fn count(&self, severity: Severity) -> u64 {
+        match severity {
+            Severity::Error => self.errors,
+            Severity::Warning => self.warnings,
+            Severity::Info => self.infos,
+        }
+    }
+
+    /// Findings at or above `threshold`.
+    pub fn at_least(&self, threshold: Severity) -> u64 {
+        Severity::ALL
+            .iter()
+            .filter(|s| **s >= threshold)
+            .map(|s| self.count(*s))
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// Everything one run established. Renderers turn it into every output format;
+/// nothing in it depends on how it will be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Always `shipgate.report/v1` for this version of the format.
+    pub schema: String,
+    pub tool: ToolInfo,
+    /// The paths that were checked, as given on the command line.
+    pub roots: Vec<String>,
+    pub summary: Summary,
+    pub files: FileStats,
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub suppressed: Vec<SuppressedFinding>,
+    /// Metadata of every rule that appears in `findings` or `suppressed`.
+    #[serde(default)]
+    pub rules: Vec<RuleSummary>,
+}
+
+impl Report {
+    pub fn new(roots: Vec<String>) -> Self {
+        Report {
+            schema: REPORT_SCHEMA.to_owned(),
+            tool: ToolInfo {
+                name: "shipgate".to_owned(),
+                version: crate::TOOL_VERSION.to_owned(),
+            },
+            roots,
+            summary: Summary::default(),
+            files: FileStats::default(),
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Sorts findings into their canonical order and recounts the summary.
+    pub fn finalize(&mut self) {
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.suppressed
+            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        self.summary.errors = 0;
+        self.summary.warnings = 0;
+        self.summary.infos = 0;
+        for finding in &self.findings {
+            match finding.severity {
+                Severity::Error => self.summary.errors += 1,
+                Severity::Warning => self.summary.warnings += 1,
+                Severity::Info => self.summary.infos += 1,
+            }
+        }
+        self.summary.suppressed = self
+            .suppressed
+            .iter()
+            .filter(|s| s.by != "baseline")
+            .count() as u64;
+        self.summary.baselined = self.suppressed.len() as u64 - self.summary.suppressed;
+        self.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        self.rules.dedup_by(|a, b| a.id == b.id);
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&RuleSummary> {
+        self.rules
+            .binary_search_by(|r| r.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.rules[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Location;
+
+    #[test]
+    fn finalize_counts_and_orders() {
+        let mut report = Report::new(vec![".".into()]);
+        let f = |rule: &str, sev, path: &str| {
+            Finding::new(rule, sev, Category::Security, "m", Location::file(path))
+        };
+        report.findings = vec![
+            f("k8s/b", Severity::Warning, "b.yaml"),
+            f("k8s/a", Severity::Error, "a.yaml"),
+            f("k8s/c", Severity::Info, "a.yaml"),
+        ];
+        report.finalize();
+        assert_eq!(report.findings[0].rule, "k8s/a");
+        assert_eq!(report.summary.at_least(Severity::Warning), 2);
+        assert_eq!(report.summary.at_least(Severity::Info), 3);
+    }
+}
