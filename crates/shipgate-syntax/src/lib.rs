@@ -1,1 +1,7 @@
-//! placeholder
+//! Parsers that keep exact positions, so that every finding can point at the
+//! key or value that causes it. No rule lives here.
+
+pub mod lines;
+pub mod yaml;
+
+pub use lines::LineIndex;
