@@ -1,0 +1,138 @@
+//! GitHub Actions workflow commands (`::error file=...::message`), which the runner
+//! turns into annotations on the pull request's diff.
+
+use std::io;
+
+use shipgate_core::{Finding, Report, Severity};
+
+use crate::text::count;
+
+pub(crate) fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    for finding in &report.findings {
+        writeln!(out, "{}", command(finding))?;
+    }
+    // A plain line for the job log, where the annotations themselves are not shown.
+    let tally = |severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count() as u64
+    };
+    writeln!(
+        out,
+        "shipgate: {}, {}, {} ({} suppressed) in {}.",
+        count(tally(Severity::Error), "error"),
+        count(tally(Severity::Warning), "warning"),
+        count(tally(Severity::Info), "notice"),
+        report.suppressed.len(),
+        count(report.files.scanned, "file"),
+    )
+}
+
+fn command(finding: &Finding) -> String {
+    let level = match finding.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    };
+    let mut properties = vec![format!("file={}", escape_property(&finding.location.path))];
+    if let Some(span) = finding.location.span.filter(|s| s.start.line > 0) {
+        properties.push(format!("line={}", span.start.line));
+        let has_end = span.end > span.start;
+        if has_end && span.end.line > span.start.line {
+            // GitHub only accepts columns on single-line annotations.
+            properties.push(format!("endLine={}", span.end.line));
+        } else if span.start.column > 0 {
+            properties.push(format!("col={}", span.start.column));
+            if has_end {
+                properties.push(format!("endColumn={}", span.end.column));
+            }
+        }
+    }
+    properties.push(format!("title={}", escape_property(&finding.rule)));
+    let mut message = finding.message.clone();
+    if let Some(help) = &finding.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    format!(
+        "::{level} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
+}
+
+/// The message part of a workflow command: the runner reads `%`, CR and LF as
+/// escapes, and a raw newline would end the command.
+fn escape_data(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => escaped.push_str("%25"),
+            '\r' => escaped.push_str("%0D"),
+            '\n' => escaped.push_str("%0A"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A property value additionally must not contain the `:` and `,` that delimit
+/// properties and the message.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shipgate_core::{Category, Location, Position, SourceSpan};
+
+    fn finding(severity: Severity, location: Location) -> Finding {
+        Finding::new("k8s/x", severity, Category::Security, "bad", location)
+    }
+
+    #[test]
+    fn escapes_data_and_properties() {
+        assert_eq!(escape_data("100%\r\nnext"), "100%25%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn single_line_spans_carry_columns() {
+        let span = SourceSpan {
+            start: Position::new(3, 5),
+            end: Position::new(3, 9),
+            start_byte: 20,
+            end_byte: 24,
+        };
+        let mut f = finding(Severity::Error, Location::at("k8s/a b,c.yaml", span));
+        f.message = "line one\nline two: 50%".into();
+        assert_eq!(
+            command(&f),
+            "::error file=k8s/a b%2Cc.yaml,line=3,col=5,endColumn=9,title=k8s/x::line one%0Aline two: 50%25"
+        );
+    }
+
+    #[test]
+    fn multi_line_and_unknown_spans() {
+        let span = SourceSpan {
+            start: Position::new(3, 5),
+            end: Position::new(7, 1),
+            start_byte: 20,
+            end_byte: 90,
+        };
+        let f = finding(Severity::Warning, Location::at("a.yaml", span)).with_help("fix");
+        assert_eq!(
+            command(&f),
+            "::warning file=a.yaml,line=3,endLine=7,title=k8s/x::bad%0Ahelp: fix"
+        );
+        let f = finding(Severity::Info, Location::file("Dockerfile"));
+        assert_eq!(command(&f), "::notice file=Dockerfile,title=k8s/x::bad");
+        let f = finding(Severity::Info, Location::at("a", SourceSpan::line(0)));
+        assert_eq!(command(&f), "::notice file=a,title=k8s/x::bad");
+        let f = finding(Severity::Info, Location::at("a", SourceSpan::line(4)));
+        assert_eq!(command(&f), "::notice file=a,line=4,col=1,title=k8s/x::bad");
+    }
+}

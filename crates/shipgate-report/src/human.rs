@@ -1,0 +1,463 @@
+//! The terminal format: rustc-style diagnostics drawn by `annotate-snippets`,
+//! then a one-line summary.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io;
+use std::ops::Range;
+
+use annotate_snippets::renderer::{AnsiColor, Effects, Style};
+use annotate_snippets::{
+    Annotation, AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet,
+};
+use shipgate_core::{Finding, Location, Report, Severity, SourceSpan};
+
+use crate::redact::mask_ranges;
+use crate::text::{LineIndex, count, sanitize, span_bytes};
+use crate::{RenderOptions, SourceProvider};
+
+pub(crate) fn render(
+    report: &Report,
+    sources: &dyn SourceProvider,
+    options: &RenderOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut files = Files::new(report, sources);
+    for finding in &report.findings {
+        if finding.severity == Severity::Info && !options.verbose {
+            continue;
+        }
+        let group = finding_group(finding, &mut files);
+        writeln!(out, "{}\n", renderer.render(&[group]))?;
+    }
+    if options.verbose && !report.suppressed.is_empty() {
+        writeln!(out, "Suppressed findings:")?;
+        for suppressed in &report.suppressed {
+            let finding = &suppressed.finding;
+            let how = match &suppressed.reason {
+                Some(reason) => format!("{}: {}", suppressed.by, reason),
+                None => suppressed.by.clone(),
+            };
+            writeln!(
+                out,
+                "  {} {} ({})",
+                sanitize(&location_label(&finding.location), false),
+                sanitize(&finding.rule, false),
+                sanitize(&how, false),
+            )?;
+        }
+        writeln!(out)?;
+    }
+    write_summary(report, options, out)
+}
+
+fn write_summary(
+    report: &Report,
+    options: &RenderOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let tally = |severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count() as u64
+    };
+    let (errors, warnings, infos) = (
+        tally(Severity::Error),
+        tally(Severity::Warning),
+        tally(Severity::Info),
+    );
+    let baselined = report
+        .suppressed
+        .iter()
+        .filter(|s| s.by == "baseline")
+        .count() as u64;
+    let suppressed = report.suppressed.len() as u64 - baselined;
+
+    let mut found = Vec::new();
+    if errors > 0 {
+        found.push(count(errors, "error"));
+    }
+    if warnings > 0 {
+        found.push(count(warnings, "warning"));
+    }
+    if infos > 0 && options.verbose {
+        found.push(format!("{infos} info"));
+    }
+    let mut silenced = Vec::new();
+    if suppressed > 0 {
+        silenced.push(format!("{suppressed} suppressed"));
+    }
+    if baselined > 0 {
+        silenced.push(format!("{baselined} baselined"));
+    }
+    let silenced = if silenced.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", silenced.join(", "))
+    };
+    let checked = format!("{} checked.", count(report.files.scanned, "file"));
+
+    let (line, color) = if found.is_empty() {
+        (
+            format!("No problems found{silenced}. {checked}"),
+            AnsiColor::Green,
+        )
+    } else {
+        let color = if errors > 0 {
+            AnsiColor::Red
+        } else if warnings > 0 {
+            AnsiColor::Yellow
+        } else {
+            AnsiColor::Blue
+        };
+        (
+            format!("Found {}{silenced}. {checked}", found.join(", ")),
+            color,
+        )
+    };
+    let style = if options.color {
+        color.on_default().effects(Effects::BOLD)
+    } else {
+        Style::new()
+    };
+    writeln!(out, "{}{line}{}", style.render(), style.render_reset())?;
+    if infos > 0 && !options.verbose {
+        let noun = if infos == 1 {
+            "diagnostic"
+        } else {
+            "diagnostics"
+        };
+        writeln!(
+            out,
+            "{infos} info {noun} hidden; use --verbose to show them."
+        )?;
+    }
+    Ok(())
+}
+
+/// `path:line:col`, or the path alone when the position is unknown or zero.
+fn location_label(location: &Location) -> String {
+    match location.span {
+        Some(span) if span.start.line > 0 && span.start.column > 0 => location.to_string(),
+        Some(span) if span.start.line > 0 => format!("{}:{}", location.path, span.start.line),
+        _ => location.path.clone(),
+    }
+}
+
+fn finding_group<'a>(finding: &'a Finding, files: &mut Files<'_>) -> Group<'a> {
+    let level = match finding.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let path = sanitize(&finding.location.path, false);
+    let primary: Element<'a> = match files.excerpt(&finding.location) {
+        Some(excerpt) => excerpt.snippet(path, AnnotationKind::Primary, None).into(),
+        None => origin(path, finding.location.span).into(),
+    };
+    let mut group = level
+        .primary_title(sanitize(&finding.message, true))
+        .id(sanitize(&finding.rule, false))
+        .element(primary);
+    for related in &finding.related {
+        let message = sanitize(&related.message, true);
+        group = match files.excerpt(&related.location) {
+            Some(excerpt) => group.element(excerpt.snippet(
+                sanitize(&related.location.path, false),
+                AnnotationKind::Context,
+                Some(message),
+            )),
+            None => group.element(Level::NOTE.message(format!(
+                "{}: {message}",
+                sanitize(&location_label(&related.location), false)
+            ))),
+        };
+    }
+    if let Some(help) = &finding.help {
+        group = group.element(Level::HELP.message(sanitize(help, true)));
+    }
+    group
+}
+
+fn origin(path: Cow<'_, str>, span: Option<SourceSpan>) -> Origin<'_> {
+    let mut origin = Origin::path(path);
+    if let Some(span) = span.filter(|s| s.start.line > 0) {
+        origin = origin.line(span.start.line as usize);
+        if span.start.column > 0 {
+            origin = origin.char_column(span.start.column as usize);
+        }
+    }
+    origin
+}
+
+/// The lines of a file that a span touches, secrets masked, with the span moved to
+/// match the masked text.
+struct Excerpt {
+    text: String,
+    first_line: usize,
+    range: Range<usize>,
+}
+
+impl Excerpt {
+    fn snippet<'a>(
+        self,
+        path: Cow<'a, str>,
+        kind: AnnotationKind,
+        label: Option<Cow<'a, str>>,
+    ) -> Snippet<'a, Annotation<'a>> {
+        Snippet::source(self.text)
+            .line_start(self.first_line)
+            .path(path)
+            .annotation(kind.span(self.range).label(label))
+    }
+}
+
+struct Loaded<'s> {
+    text: Cow<'s, str>,
+    index: LineIndex,
+    /// Byte ranges of every secret any finding reported in this file: a snippet
+    /// for one finding must not show the secret another finding found on its line.
+    secrets: Vec<Range<usize>>,
+}
+
+/// Sources fetched at most once per file for the whole report.
+struct Files<'s> {
+    provider: &'s dyn SourceProvider,
+    redact: HashMap<&'s str, Vec<SourceSpan>>,
+    loaded: HashMap<String, Option<Loaded<'s>>>,
+}
+
+impl<'s> Files<'s> {
+    fn new(report: &'s Report, provider: &'s dyn SourceProvider) -> Self {
+        let mut redact: HashMap<&str, Vec<SourceSpan>> = HashMap::new();
+        let all = report
+            .findings
+            .iter()
+            .chain(report.suppressed.iter().map(|s| &s.finding));
+        for finding in all {
+            if !finding.redact.is_empty() {
+                redact
+                    .entry(finding.location.path.as_str())
+                    .or_default()
+                    .extend(finding.redact.iter().copied());
+            }
+        }
+        Files {
+            provider,
+            redact,
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn load(&mut self, path: &str) -> Option<&Loaded<'s>> {
+        if !self.loaded.contains_key(path) {
+            let loaded = self.provider.source(path).map(|text| {
+                let index = LineIndex::new(&text);
+                let secrets = self
+                    .redact
+                    .get(path)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|span| span_bytes(&text, &index, span))
+                    .collect();
+                Loaded {
+                    text,
+                    index,
+                    secrets,
+                }
+            });
+            self.loaded.insert(path.to_owned(), loaded);
+        }
+        self.loaded.get(path)?.as_ref()
+    }
+
+    fn excerpt(&mut self, location: &Location) -> Option<Excerpt> {
+        let span = location.span?;
+        let file = self.load(&location.path)?;
+        let text = file.text.as_ref();
+        let range = span_bytes(text, &file.index, &span)?;
+        let first_line = file.index.line_of(range.start);
+        let last_byte = if range.end > range.start {
+            range.end - 1
+        } else {
+            range.start
+        };
+        let last_line = file.index.line_of(last_byte).max(first_line);
+        let shown_start = file.index.line_range(text, first_line)?.start;
+        let shown_end = file.index.line_range(text, last_line)?.end.max(shown_start);
+        let start = range.start.clamp(shown_start, shown_end) - shown_start;
+        let end = range.end.clamp(shown_start, shown_end) - shown_start;
+
+        let masked = mask_ranges(&text[shown_start..shown_end], shown_start, &file.secrets);
+        let start = masked.map(start, false);
+        let end = masked.map(end, true).max(start);
+        Some(Excerpt {
+            text: masked.text.into_owned(),
+            first_line,
+            range: start..end,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shipgate_core::{Category, Position};
+    use std::collections::BTreeMap;
+
+    fn render_plain(report: &Report, sources: &dyn SourceProvider, verbose: bool) -> String {
+        let mut out = Vec::new();
+        let options = RenderOptions {
+            verbose,
+            ..RenderOptions::default()
+        };
+        render(report, sources, &options, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn finding(severity: Severity, path: &str, span: Option<SourceSpan>) -> Finding {
+        let location = Location {
+            path: path.to_owned(),
+            span,
+            logical: String::new(),
+        };
+        Finding::new(
+            "k8s/rule",
+            severity,
+            Category::Reliability,
+            "something",
+            location,
+        )
+    }
+
+    fn span(start: (u32, u32), end: (u32, u32), bytes: (u32, u32)) -> SourceSpan {
+        SourceSpan {
+            start: Position::new(start.0, start.1),
+            end: Position::new(end.0, end.1),
+            start_byte: bytes.0,
+            end_byte: bytes.1,
+        }
+    }
+
+    fn sources(path: &str, text: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([(path.to_owned(), text.to_owned())])
+    }
+
+    #[test]
+    fn quiet_success() {
+        let mut report = Report::new(vec![".".into()]);
+        report.files.scanned = 41;
+        assert_eq!(
+            render_plain(&report, &crate::NoSources, false),
+            "No problems found. 41 files checked.\n"
+        );
+    }
+
+    #[test]
+    fn infos_are_summarised_unless_verbose() {
+        let mut report = Report::new(vec![".".into()]);
+        report.files.scanned = 1;
+        report.findings = vec![finding(Severity::Info, "a.yaml", None)];
+        let quiet = render_plain(&report, &crate::NoSources, false);
+        assert_eq!(
+            quiet,
+            "No problems found. 1 file checked.\n1 info diagnostic hidden; use --verbose to show them.\n"
+        );
+        let verbose = render_plain(&report, &crate::NoSources, true);
+        assert!(verbose.starts_with("info[k8s/rule]: something\n"));
+        assert!(verbose.ends_with("Found 1 info. 1 file checked.\n"));
+    }
+
+    #[test]
+    fn odd_spans_never_panic() {
+        let texts = [
+            "",
+            "\n",
+            "a",
+            "kind: Pod\r\nspec: {}\r\n",
+            "ключ: значение\n€\n",
+            "x\n\n\n",
+        ];
+        let positions = [0u32, 1, 2, 3, 7, 1000];
+        let bytes = [0u32, 1, 2, 3, 5, 9, 20, 4000];
+        for text in texts {
+            let provider = sources("f", text);
+            let mut report = Report::new(vec![".".into()]);
+            for &line in &positions {
+                for &column in &positions {
+                    for &start in &bytes {
+                        for &len in &[0u32, 1, 3, 100] {
+                            let s =
+                                span((line, column), (line, column + len), (start, start + len));
+                            let mut f = finding(Severity::Error, "f", Some(s));
+                            f.redact = vec![span((line, 2), (line, 4), (start + 1, start + 2))];
+                            report.findings.push(f);
+                        }
+                    }
+                }
+            }
+            let out = render_plain(&report, &provider, true);
+            assert!(out.contains("error[k8s/rule]"));
+        }
+    }
+
+    #[test]
+    fn missing_source_shows_the_location_only() {
+        let mut report = Report::new(vec![".".into()]);
+        report.findings = vec![finding(
+            Severity::Warning,
+            "Dockerfile",
+            Some(SourceSpan::line(3)),
+        )];
+        let out = render_plain(&report, &crate::NoSources, false);
+        assert!(
+            out.starts_with("warning[k8s/rule]: something\n--> Dockerfile:3:1\n"),
+            "{out}"
+        );
+        // A line beyond the end of the file degrades the same way.
+        let out = render_plain(&report, &sources("Dockerfile", "FROM x\n"), false);
+        assert!(out.contains("--> Dockerfile:3:1"), "{out}");
+    }
+
+    #[test]
+    fn terminal_escapes_in_artifacts_are_neutralised() {
+        let mut report = Report::new(vec![".".into()]);
+        let mut f = finding(
+            Severity::Error,
+            "evil\x1b[2J.yaml",
+            Some(SourceSpan::line(1)),
+        );
+        f.message = "bad \x1b]0;title\x07 value".into();
+        f.help = Some("run \x1b[31m".into());
+        report.findings = vec![f];
+        let out = render_plain(&report, &sources("evil\x1b[2J.yaml", "a: \x1b[5m\n"), true);
+        assert!(!out.contains('\x1b'), "{out:?}");
+        assert!(!out.contains('\x07'), "{out:?}");
+    }
+
+    #[test]
+    fn a_secret_found_by_another_finding_is_masked_too() {
+        let text = "env:\n  KEY: AKIAIOSFODNN7EXAMPLE\n";
+        let at = text.find("AKIA").unwrap() as u32;
+        let mut secret = finding(
+            Severity::Info,
+            "a.yaml",
+            Some(span((2, 8), (2, 28), (at, at + 20))),
+        );
+        secret.redact = vec![span((2, 8), (2, 28), (at, at + 20))];
+        let other = finding(Severity::Warning, "a.yaml", Some(SourceSpan::line(2)));
+        let mut report = Report::new(vec![".".into()]);
+        // The info finding is hidden (not verbose), the warning shows line 2.
+        report.findings = vec![other, secret];
+        let out = render_plain(&report, &sources("a.yaml", text), false);
+        assert!(out.contains("KEY: AKIA****"), "{out}");
+        assert!(!out.contains("AKIAIOSFODNN7EXAMPLE"), "{out}");
+    }
+}
