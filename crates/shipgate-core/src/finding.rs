@@ -104,6 +104,26 @@ impl Finding {
         self
     }
 
+    /// In-place variants for rules that receive `&mut Finding` from a sink.
+    pub fn set_help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn add_related(&mut self, location: Location, message: impl Into<String>) -> &mut Self {
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Marks a region of source as secret: renderers mask it wherever they show source.
+    pub fn add_redaction(&mut self, span: SourceSpan) -> &mut Self {
+        self.redact.push(span);
+        self
+    }
+
     /// Order used by every renderer: by path, then position, then rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &str) {
         let (line, column) = self

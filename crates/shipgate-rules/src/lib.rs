@@ -1,1 +1,16 @@
-//! placeholder
+//! The static rule packs and the engine that runs them.
+//!
+//! The engine is pure: it is handed a file's path and text and returns what it
+//! found. Reading the disk belongs to the caller, so the same engine serves a
+//! tree walk, standard input and the tests.
+
+pub mod artifact;
+pub mod engine;
+pub mod k8s;
+pub mod meta;
+pub mod registry;
+pub mod suppress;
+
+pub use artifact::ArtifactKind;
+pub use engine::{Engine, EngineConfig, FileOutcome};
+pub use registry::{Check, RuleDef, registry};

@@ -298,7 +298,7 @@ impl<'a> NodeRef<'a> {
     }
 
     /// The items of a sequence; empty for anything else.
-    pub fn items(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+    pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let stream = self.stream;
         let slice: &'a [NodeId] = match &self.raw().value {
             Value::Seq(items) => items,
@@ -308,7 +308,7 @@ impl<'a> NodeRef<'a> {
     }
 
     /// The entries of a mapping as (key, value); empty for anything else.
-    pub fn entries(&self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
+    pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let stream = self.stream;
         let slice: &'a [Entry] = match &self.raw().value {
             Value::Map(entries) => entries,

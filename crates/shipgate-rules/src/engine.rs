@@ -1,0 +1,450 @@
+use std::collections::{HashMap, HashSet};
+
+use shipgate_core::{
+    Finding, Fingerprint, Location, Report, RuleSummary, Severity, SourceSpan, SuppressedFinding,
+};
+use shipgate_syntax::LineIndex;
+use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
+
+use crate::artifact::ArtifactKind;
+use crate::k8s::{self, Cluster, ClusterSink, Object, ObjectInfo, Sink};
+use crate::meta;
+use crate::registry::{Check, Selection, finding, registry};
+use crate::suppress::{self, Collector, Scope, Suppression};
+
+/// What a run is told by its caller.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Files larger than this are skipped with `io/file-too-large`.
+    pub max_file_size: u64,
+    pub yaml_limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            max_file_size: 10 * 1024 * 1024,
+            yaml_limits: Limits::default(),
+        }
+    }
+}
+
+/// Runs the enabled rules over files, one at a time and in any order, and
+/// the cross-object rules once every file has been seen.
+pub struct Engine {
+    config: EngineConfig,
+    selection: Selection,
+}
+
+/// What one file yielded. The file's tree is gone by now: only findings and
+/// the compact summaries the cross-object rules need are kept.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub path: String,
+    /// `None` when the file was skipped.
+    pub kind: Option<ArtifactKind>,
+    pub bytes: u64,
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    pub objects: Vec<ObjectInfo>,
+    /// Kept so that cross-object findings in this file honour its suppressions.
+    pub suppressions: Vec<Suppression>,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Self, String> {
+        let selection = Selection::new(&config.select, &config.ignore)?;
+        Ok(Engine { config, selection })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.selection.is_enabled(id)
+    }
+
+    /// A file the caller could not read, or chose not to.
+    pub fn skipped(&self, path: &str, rule: &str, message: impl Into<String>) -> FileOutcome {
+        let mut outcome = FileOutcome {
+            path: path.to_owned(),
+            ..FileOutcome::default()
+        };
+        self.engine_finding(
+            &mut outcome.findings,
+            rule,
+            message.into(),
+            Location::file(path),
+        );
+        outcome
+    }
+
+    /// A file whose size is over the limit; callers check the size before reading.
+    pub fn too_large(&self, path: &str, size: u64) -> FileOutcome {
+        self.skipped(
+            path,
+            meta::FILE_TOO_LARGE,
+            format!(
+                "skipped: {size} bytes is over the {} byte limit (--max-file-size)",
+                self.config.max_file_size
+            ),
+        )
+    }
+
+    /// Checks a file's raw bytes: binary and non-UTF-8 content is diagnosed here.
+    pub fn check_bytes(&self, path: &str, bytes: &[u8], kind: ArtifactKind) -> FileOutcome {
+        if bytes.len() as u64 > self.config.max_file_size {
+            return self.too_large(path, bytes.len() as u64);
+        }
+        let head = &bytes[..bytes.len().min(8192)];
+        if memchr_nul(head) {
+            let mut outcome = self.skipped(path, meta::BINARY_FILE, "skipped: binary file");
+            outcome.bytes = bytes.len() as u64;
+            return outcome;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.check_text(path, text, kind),
+            Err(err) if kind == ArtifactKind::Text => {
+                // Plain text in another encoding is not an artifact we judge.
+                let _ = err;
+                FileOutcome {
+                    path: path.to_owned(),
+                    kind: Some(kind),
+                    bytes: bytes.len() as u64,
+                    ..FileOutcome::default()
+                }
+            }
+            Err(err) => {
+                let valid = err.valid_up_to();
+                let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or("");
+                let lines = LineIndex::new(prefix);
+                let span = lines.span(prefix, valid as u32, valid as u32);
+                let mut outcome = FileOutcome {
+                    path: path.to_owned(),
+                    bytes: bytes.len() as u64,
+                    ..FileOutcome::default()
+                };
+                self.engine_finding(
+                    &mut outcome.findings,
+                    meta::INVALID_UTF8,
+                    format!("not valid UTF-8 at byte {valid}; the file was not checked"),
+                    Location::at(path, span),
+                );
+                outcome
+            }
+        }
+    }
+
+    /// Checks a file's text. `kind` comes from its path; YAML is promoted to
+    /// Kubernetes when its documents say so.
+    pub fn check_text(&self, path: &str, text: &str, kind: ArtifactKind) -> FileOutcome {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut outcome = FileOutcome {
+            path: path.to_owned(),
+            kind: Some(kind),
+            bytes: text.len() as u64,
+            ..FileOutcome::default()
+        };
+        if !kind.is_yaml() {
+            return outcome;
+        }
+        let schema = match kind {
+            ArtifactKind::Compose | ArtifactKind::Workflow => Schema::Yaml12,
+            _ => Schema::Yaml11,
+        };
+        let stream = yaml::parse(text, schema, self.config.yaml_limits);
+        self.yaml_errors(path, &stream, &mut outcome.findings);
+
+        let ranges = document_ranges(&stream);
+        let mut collector = Collector::default();
+        suppress::scan_comments(path, text, &stream.lines, &ranges, &mut collector);
+
+        let mut objects = Vec::new();
+        for (index, _) in stream.documents.iter().enumerate() {
+            if let Some(root) = stream.root(index) {
+                collect_objects(root, path, &mut objects);
+            }
+        }
+        if !objects.is_empty() && matches!(kind, ArtifactKind::Yaml | ArtifactKind::Kubernetes) {
+            outcome.kind = Some(ArtifactKind::Kubernetes);
+            for object in &objects {
+                if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
+                    let span = object.node.span();
+                    let scope = Scope::Lines(span.start.line, span.end.line.max(span.start.line));
+                    suppress::scan_annotations(path, annotations, scope, &mut collector);
+                }
+                self.run_object_rules(object, &mut outcome.findings);
+                outcome.objects.push(ObjectInfo::from_object(object));
+            }
+        }
+
+        outcome.findings.append(&mut collector.problems);
+        self.assign_fingerprints(&mut outcome.findings, text, &stream.lines);
+        apply_suppressions(
+            &collector.suppressions,
+            &mut outcome.findings,
+            &mut outcome.suppressed,
+        );
+        if !outcome.objects.is_empty() {
+            outcome.suppressions = collector.suppressions;
+        }
+        outcome
+    }
+
+    fn run_object_rules(&self, object: &Object<'_>, findings: &mut Vec<Finding>) {
+        for rule in self.selection.enabled_rules() {
+            if let Check::Object(check) = rule.check {
+                let mut sink = Sink {
+                    meta: &rule.meta,
+                    findings,
+                };
+                check(object, &mut sink);
+            }
+        }
+    }
+
+    fn yaml_errors(&self, path: &str, stream: &YamlStream, findings: &mut Vec<Finding>) {
+        for error in &stream.errors {
+            let rule = match error.kind {
+                ErrorKind::Syntax => meta::YAML_SYNTAX,
+                ErrorKind::DuplicateKey => meta::YAML_DUPLICATE_KEY,
+                ErrorKind::AliasExpansion => meta::YAML_ALIAS_BOMB,
+                ErrorKind::TooDeep => meta::YAML_TOO_DEEP,
+                ErrorKind::InvalidMerge => meta::YAML_INVALID_MERGE,
+            };
+            let before = findings.len();
+            self.engine_finding(
+                findings,
+                rule,
+                error.message.clone(),
+                Location::at(path, error.span),
+            );
+            if let (Some(related), Some(finding)) = (error.related, findings.get_mut(before)) {
+                finding.related.push(shipgate_core::Related {
+                    location: Location::at(path, related),
+                    message: "first defined here".into(),
+                });
+            }
+        }
+    }
+
+    fn engine_finding(
+        &self,
+        findings: &mut Vec<Finding>,
+        rule: &str,
+        message: String,
+        location: Location,
+    ) {
+        if !self.selection.is_enabled(rule) {
+            return;
+        }
+        if let Some(def) = registry().get(rule) {
+            findings.push(finding(&def.meta, message, location));
+        }
+    }
+
+    /// Fingerprints name the rule, the file and the logical place (or, for
+    /// findings without one, the text of the offending line), never the line
+    /// number: baselines survive lines moving around them.
+    fn assign_fingerprints(&self, findings: &mut [Finding], text: &str, lines: &LineIndex) {
+        let mut seen: HashMap<(String, String), u32> = HashMap::new();
+        for finding in findings.iter_mut() {
+            let anchor = if finding.location.logical.is_empty() {
+                finding
+                    .location
+                    .line()
+                    .and_then(|l| lines.line_text(text, l))
+                    .map(|t| t.trim().to_owned())
+                    .unwrap_or_default()
+            } else {
+                finding.location.logical.clone()
+            };
+            fingerprint(finding, anchor, &mut seen);
+        }
+    }
+
+    /// Runs the cross-object rules, applies the baseline, and assembles the report.
+    pub fn finish(
+        &self,
+        roots: Vec<String>,
+        outcomes: Vec<FileOutcome>,
+        baseline: Option<&HashSet<String>>,
+    ) -> Report {
+        let mut report = Report::new(roots);
+        let mut objects = Vec::new();
+        let mut suppressions_by_path: HashMap<String, Vec<Suppression>> = HashMap::new();
+        for mut outcome in outcomes {
+            match outcome.kind {
+                Some(kind) => {
+                    report.files.scanned += 1;
+                    *report
+                        .files
+                        .by_kind
+                        .entry(kind.as_str().to_owned())
+                        .or_default() += 1;
+                }
+                None => report.files.skipped += 1,
+            }
+            report.files.bytes += outcome.bytes;
+            report.files.objects += outcome.objects.len() as u64;
+            report.findings.append(&mut outcome.findings);
+            report.suppressed.append(&mut outcome.suppressed);
+            objects.append(&mut outcome.objects);
+            if !outcome.suppressions.is_empty() {
+                suppressions_by_path.insert(outcome.path, outcome.suppressions);
+            }
+        }
+
+        let cluster = Cluster::new(objects);
+        let mut cross = Vec::new();
+        for rule in self.selection.enabled_rules() {
+            if let Check::Cluster(check) = rule.check {
+                let mut sink = ClusterSink {
+                    meta: &rule.meta,
+                    findings: &mut cross,
+                };
+                check(&cluster, &mut sink);
+            }
+        }
+        let mut seen = HashMap::new();
+        for finding in &mut cross {
+            let anchor = finding.location.logical.clone();
+            fingerprint(finding, anchor, &mut seen);
+        }
+        for finding in cross {
+            let suppressions = suppressions_by_path.get(&finding.location.path);
+            match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
+                Some(s) => report.suppressed.push(suppressed(finding, s)),
+                None => report.findings.push(finding),
+            }
+        }
+
+        if let Some(baseline) = baseline {
+            let (new, known): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
+                .into_iter()
+                .partition(|f| !baseline.contains(&f.fingerprint.0));
+            report.findings = new;
+            report
+                .suppressed
+                .extend(known.into_iter().map(|finding| SuppressedFinding {
+                    finding,
+                    by: "baseline".into(),
+                    reason: None,
+                }));
+        }
+
+        let registry = registry();
+        let mut ids: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.rule.as_str())
+            .chain(report.suppressed.iter().map(|s| s.finding.rule.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        report.rules = ids
+            .into_iter()
+            .filter_map(|id| registry.get(id))
+            .map(|r| RuleSummary::from(&r.meta))
+            .collect();
+        report.finalize();
+        report
+    }
+}
+
+fn fingerprint(finding: &mut Finding, anchor: String, seen: &mut HashMap<(String, String), u32>) {
+    let key = (finding.rule.clone(), anchor);
+    let occurrence = seen.entry(key.clone()).or_insert(0);
+    finding.fingerprint = Fingerprint::compute(&key.0, &finding.location.path, &key.1, *occurrence);
+    *occurrence += 1;
+}
+
+fn suppressed(finding: Finding, by: &Suppression) -> SuppressedFinding {
+    SuppressedFinding {
+        finding,
+        by: by.by.to_owned(),
+        reason: by.reason.clone(),
+    }
+}
+
+fn apply_suppressions(
+    suppressions: &[Suppression],
+    findings: &mut Vec<Finding>,
+    out: &mut Vec<SuppressedFinding>,
+) {
+    if suppressions.is_empty() {
+        return;
+    }
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings.drain(..) {
+        // Problems with suppressions themselves cannot be suppressed.
+        let meta_rule = finding.rule.starts_with("meta/");
+        match suppressions
+            .iter()
+            .find(|s| !meta_rule && s.applies_to(&finding))
+        {
+            Some(s) => out.push(suppressed(finding, s)),
+            None => kept.push(finding),
+        }
+    }
+    *findings = kept;
+}
+
+/// Each document's first and last line, for document-wide suppressions.
+fn document_ranges(stream: &YamlStream) -> Vec<(u32, u32)> {
+    let starts: Vec<u32> = stream.documents.iter().map(|d| d.span.start.line).collect();
+    let last_line = stream.lines.line_count() as u32;
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let end = starts
+                .get(i + 1)
+                .map_or(last_line, |next| next.saturating_sub(1).max(*start));
+            (*start, end)
+        })
+        .collect()
+}
+
+/// Finds the Kubernetes objects in a document: the root itself, or the items
+/// of a `List` (`v1/List`, `DeploymentList`, ...).
+fn collect_objects<'a>(root: NodeRef<'a>, path: &'a str, out: &mut Vec<Object<'a>>) {
+    let Some(object) = Object::from_node(root, path) else {
+        return;
+    };
+    if object.api_version.starts_with("kustomize.config.k8s.io/") {
+        return;
+    }
+    if object.kind.ends_with("List")
+        && let Some(items) = root.get("items")
+    {
+        for item in items.items() {
+            if let Some(object) = Object::from_node(item, path) {
+                out.push(object);
+            }
+        }
+        return;
+    }
+    out.push(object);
+}
+
+fn memchr_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
+}
+
+/// The severity at or above which a finding fails the run.
+pub fn blocking(report: &Report, threshold: Severity) -> bool {
+    report.summary.at_least(threshold) > 0
+}
+
+#[allow(dead_code)]
+fn span_of(node: NodeRef<'_>) -> SourceSpan {
+    node.span()
+}
+
+pub use k8s::WORKLOAD_KINDS;

@@ -1,0 +1,389 @@
+//! The cross-object view: a compact summary of every scanned object, so that
+//! relations (a PDB to its pods, a Service to its endpoints, an HPA to its
+//! target) are judged over the whole set while each file's tree is dropped
+//! as soon as it has been checked.
+
+use std::collections::BTreeMap;
+
+use shipgate_core::{Location, SourceSpan};
+use shipgate_syntax::yaml::NodeRef;
+
+use super::Object;
+
+/// A `LabelSelector` (or a Service's plain map selector).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    pub match_labels: Vec<(String, String)>,
+    pub match_expressions: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub key: String,
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Reads `{matchLabels, matchExpressions}`.
+    pub fn from_node(node: NodeRef<'_>) -> Self {
+        let match_labels = node.get("matchLabels").map(string_map).unwrap_or_default();
+        let match_expressions = node
+            .get("matchExpressions")
+            .into_iter()
+            .flat_map(|e| e.items())
+            .filter_map(|e| {
+                Some(Requirement {
+                    key: e.get("key")?.as_text()?.to_owned(),
+                    operator: e.get("operator")?.as_text()?.to_owned(),
+                    values: e
+                        .get("values")
+                        .into_iter()
+                        .flat_map(|v| v.items())
+                        .filter_map(|v| v.as_text().map(str::to_owned))
+                        .collect(),
+                })
+            })
+            .collect();
+        LabelSelector {
+            match_labels,
+            match_expressions,
+        }
+    }
+
+    /// Reads a Service-style selector: a plain map of labels.
+    pub fn from_map(node: NodeRef<'_>) -> Self {
+        LabelSelector {
+            match_labels: string_map(node),
+            match_expressions: Vec::new(),
+        }
+    }
+
+    /// An empty selector selects everything (as in NetworkPolicy and PDB).
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+
+    pub fn matches(&self, labels: &[(String, String)]) -> bool {
+        let get = |key: &str| labels.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        self.match_labels.iter().all(|(k, v)| get(k) == Some(v))
+            && self
+                .match_expressions
+                .iter()
+                .all(|r| match r.operator.as_str() {
+                    "In" => get(&r.key).is_some_and(|v| r.values.contains(v)),
+                    "NotIn" => get(&r.key).is_none_or(|v| !r.values.contains(v)),
+                    "Exists" => get(&r.key).is_some(),
+                    "DoesNotExist" => get(&r.key).is_none(),
+                    _ => false,
+                })
+    }
+}
+
+pub(crate) fn string_map(node: NodeRef<'_>) -> Vec<(String, String)> {
+    node.entries()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_text()?.to_owned(),
+                v.as_text().unwrap_or("").to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// What the cross-object rules need to know about a workload.
+#[derive(Debug, Clone, Default)]
+pub struct Workload {
+    pub pod_labels: Vec<(String, String)>,
+    /// `spec.replicas` when written; Kubernetes defaults it to 1.
+    pub replicas: Option<i64>,
+    pub replicas_span: Option<SourceSpan>,
+    /// `(name, number)` of every container port.
+    pub ports: Vec<(Option<String>, Option<i64>)>,
+}
+
+/// A summary of one scanned object.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub path: String,
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// The object's `kind:` value: where findings about the whole object point.
+    pub span: SourceSpan,
+    pub logical: String,
+    pub labels: Vec<(String, String)>,
+    pub workload: Option<Workload>,
+    /// `spec.selector` (PDB, workloads), `spec.podSelector` (NetworkPolicy),
+    /// or the Service's `spec.selector`, with its span.
+    pub selector: Option<(LabelSelector, SourceSpan)>,
+    /// Named references the object makes: Ingress backends (`Service`), HPA
+    /// targets (`Deployment`, ...), with the span of each name.
+    pub references: Vec<Reference>,
+    /// Fields kept verbatim for rules that need them, such as a PDB's
+    /// `minAvailable`, a Service's `type` or an HPA's `minReplicas`.
+    pub fields: BTreeMap<&'static str, (String, SourceSpan)>,
+    /// Service target ports (`targetPort`, or `port` when unset).
+    pub target_ports: Vec<(String, SourceSpan)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub kind: String,
+    pub name: String,
+    pub span: SourceSpan,
+    /// Dotted path of the referring field, for logical locations.
+    pub field: String,
+}
+
+impl ObjectInfo {
+    pub fn from_object(object: &Object<'_>) -> Self {
+        let labels = object
+            .metadata()
+            .and_then(|m| m.get("labels"))
+            .map(string_map)
+            .unwrap_or_default();
+        let mut info = ObjectInfo {
+            path: object.path.to_owned(),
+            api_version: object.api_version.to_owned(),
+            kind: object.kind.to_owned(),
+            name: object.name.map(str::to_owned),
+            namespace: object.namespace.map(str::to_owned),
+            span: object.span(),
+            logical: object.logical(),
+            labels,
+            workload: None,
+            selector: None,
+            references: Vec::new(),
+            fields: BTreeMap::new(),
+            target_ports: Vec::new(),
+        };
+        let spec = object.spec();
+        let keep = |info: &mut ObjectInfo, name: &'static str, node: Option<NodeRef<'_>>| {
+            if let Some(node) = node
+                && let Some(text) = node.as_text()
+            {
+                info.fields.insert(name, (text.to_owned(), node.span()));
+            }
+        };
+        if let Some(pod) = object.pod_spec() {
+            let pod_labels = object
+                .pod_metadata()
+                .and_then(|m| m.get("labels"))
+                .map(string_map)
+                .unwrap_or_default();
+            let replicas = spec.and_then(|s| s.get("replicas"));
+            let ports = pod
+                .containers()
+                .flat_map(|c| {
+                    c.get("ports")
+                        .into_iter()
+                        .flat_map(|p| p.items())
+                        .map(|p| {
+                            (
+                                p.get("name").and_then(|n| n.as_text()).map(str::to_owned),
+                                p.get("containerPort").and_then(|n| n.as_i64()),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            info.workload = Some(Workload {
+                pod_labels,
+                replicas: replicas.and_then(|r| r.as_i64()),
+                replicas_span: replicas.map(|r| r.span()),
+                ports,
+            });
+            if let Some(selector) = spec.and_then(|s| s.get("selector"))
+                && selector.is_map()
+            {
+                info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+            }
+        }
+        match object.kind {
+            "PodDisruptionBudget" => {
+                if let Some(selector) = spec.and_then(|s| s.get("selector")) {
+                    info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+                }
+                keep(
+                    &mut info,
+                    "minAvailable",
+                    spec.and_then(|s| s.get("minAvailable")),
+                );
+                keep(
+                    &mut info,
+                    "maxUnavailable",
+                    spec.and_then(|s| s.get("maxUnavailable")),
+                );
+            }
+            "NetworkPolicy" => {
+                if let Some(selector) = spec.and_then(|s| s.get("podSelector")) {
+                    info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+                }
+            }
+            "Service" => {
+                if let Some(selector) = spec.and_then(|s| s.get("selector"))
+                    && selector.is_map()
+                {
+                    info.selector = Some((LabelSelector::from_map(selector), selector.span()));
+                }
+                keep(&mut info, "type", spec.and_then(|s| s.get("type")));
+                for port in spec
+                    .and_then(|s| s.get("ports"))
+                    .into_iter()
+                    .flat_map(|p| p.items())
+                {
+                    if let Some(target) = port.get("targetPort").or_else(|| port.get("port"))
+                        && let Some(text) = target.as_text()
+                    {
+                        info.target_ports.push((text.to_owned(), target.span()));
+                    }
+                }
+            }
+            "HorizontalPodAutoscaler" => {
+                if let Some(target) = spec.and_then(|s| s.get("scaleTargetRef"))
+                    && let (Some(kind), Some(name)) = (
+                        target.get("kind").and_then(|k| k.as_text()),
+                        target.get("name"),
+                    )
+                    && let Some(name_text) = name.as_text()
+                {
+                    info.references.push(Reference {
+                        kind: kind.to_owned(),
+                        name: name_text.to_owned(),
+                        span: name.span(),
+                        field: "spec.scaleTargetRef.name".to_owned(),
+                    });
+                }
+                keep(
+                    &mut info,
+                    "minReplicas",
+                    spec.and_then(|s| s.get("minReplicas")),
+                );
+                keep(
+                    &mut info,
+                    "maxReplicas",
+                    spec.and_then(|s| s.get("maxReplicas")),
+                );
+            }
+            "Ingress" => {
+                let mut backends: Vec<(NodeRef<'_>, String)> = Vec::new();
+                if let Some(default) = spec.and_then(|s| s.get("defaultBackend")) {
+                    backends.push((default, "spec.defaultBackend".into()));
+                }
+                for (r, rule) in spec
+                    .and_then(|s| s.get("rules"))
+                    .into_iter()
+                    .flat_map(|r| r.items())
+                    .enumerate()
+                {
+                    for (p, path) in rule
+                        .path(&["http", "paths"])
+                        .into_iter()
+                        .flat_map(|p| p.items())
+                        .enumerate()
+                    {
+                        if let Some(backend) = path.get("backend") {
+                            backends.push((
+                                backend,
+                                format!("spec.rules[{r}].http.paths[{p}].backend"),
+                            ));
+                        }
+                    }
+                }
+                for (backend, field) in backends {
+                    // networking.k8s.io/v1 nests the name; the removed beta APIs did not.
+                    let name = backend
+                        .path(&["service", "name"])
+                        .or_else(|| backend.get("serviceName"));
+                    if let Some(name) = name
+                        && let Some(text) = name.as_text()
+                    {
+                        info.references.push(Reference {
+                            kind: "Service".to_owned(),
+                            name: text.to_owned(),
+                            span: name.span(),
+                            field: format!("{field}.service.name"),
+                        });
+                    }
+                }
+                if let Some(tls) = spec.and_then(|s| s.get("tls")) {
+                    info.fields
+                        .insert("tls", (tls.len().to_string(), tls.span()));
+                }
+            }
+            _ => {}
+        }
+        info
+    }
+
+    pub fn location(&self) -> Location {
+        Location::at(self.path.clone(), self.span).with_logical(self.logical.clone())
+    }
+
+    pub fn field(&self, name: &str) -> Option<(&str, SourceSpan)> {
+        self.fields.get(name).map(|(v, s)| (v.as_str(), *s))
+    }
+}
+
+/// Every scanned object, grouped by namespace. Objects without a namespace
+/// are grouped under `default`, where `kubectl apply` would put them unless
+/// told otherwise.
+#[derive(Debug, Default)]
+pub struct Cluster {
+    pub objects: Vec<ObjectInfo>,
+    namespaces: BTreeMap<String, Vec<usize>>,
+}
+
+impl Cluster {
+    pub fn new(objects: Vec<ObjectInfo>) -> Self {
+        let mut namespaces: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, object) in objects.iter().enumerate() {
+            namespaces
+                .entry(namespace_of(object).to_owned())
+                .or_default()
+                .push(i);
+        }
+        Cluster {
+            objects,
+            namespaces,
+        }
+    }
+
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+
+    /// Objects in `namespace`.
+    pub fn in_namespace<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a ObjectInfo> + 'a {
+        self.namespaces
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.objects[*i])
+    }
+
+    /// Objects of `kind` in the same namespace as `object`.
+    pub fn peers<'a>(
+        &'a self,
+        object: &ObjectInfo,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a ObjectInfo> + 'a {
+        self.in_namespace(namespace_of(object))
+            .filter(move |o| o.kind == kind)
+    }
+
+    pub fn workloads(&self) -> impl Iterator<Item = (&ObjectInfo, &Workload)> {
+        self.objects
+            .iter()
+            .filter_map(|o| o.workload.as_ref().map(|w| (o, w)))
+    }
+}
+
+pub fn namespace_of(object: &ObjectInfo) -> &str {
+    object.namespace.as_deref().unwrap_or("default")
+}

@@ -1,0 +1,8 @@
+//! The Kubernetes rules, one module per theme. Each module exposes `RULES`.
+
+mod relations;
+mod resources;
+
+use crate::RuleDef;
+
+pub(super) const ALL: &[&[RuleDef]] = &[resources::RULES, relations::RULES];
