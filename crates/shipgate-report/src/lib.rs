@@ -18,10 +18,12 @@ mod github;
 mod human;
 mod junit;
 mod redact;
+mod ruledoc;
 mod sarif;
 mod text;
 
 pub use redact::{MASK, redact_source};
+pub use ruledoc::rule_markdown;
 
 /// An output format of `shipgate check --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

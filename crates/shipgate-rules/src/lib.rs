@@ -5,6 +5,7 @@
 //! tree walk, standard input and the tests.
 
 pub mod artifact;
+pub mod baseline;
 pub mod engine;
 pub mod k8s;
 pub mod meta;

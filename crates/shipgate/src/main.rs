@@ -1,1 +1,315 @@
-fn main() {}
+//! The `shipgate` command: argument parsing, wiring and exit codes. Anything
+//! worth testing on its own lives in the library crates.
+
+use std::borrow::Cow;
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use shipgate_core::{Report, Severity};
+use shipgate_report::{Format, RenderOptions, SourceProvider};
+use shipgate_rules::baseline::Baseline;
+use shipgate_rules::{ArtifactKind, Engine, EngineConfig, registry};
+
+#[derive(Parser)]
+#[command(name = "shipgate", version, about = "Check deployment artifacts against production-readiness rules.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the deployment artifacts under PATHs (default: the current folder).
+    Check(CheckArgs),
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Explain a rule: why it matters, how to fix it, examples.
+    Explain {
+        /// A rule id (`k8s/host-pid`) or a peer's id (`CKV_K8S_17`).
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or folders to check; `-` reads a YAML stream from standard input
+    /// (`kubectl kustomize DIR | shipgate check -`).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format: human, json, sarif, junit or github.
+    #[arg(long, short, default_value = "human")]
+    format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with 1 when a finding at or above this severity remains.
+    #[arg(long, default_value = "warning", value_name = "SEVERITY")]
+    fail_on: String,
+    /// Rules to run instead of the defaults: ids, globs (`k8s/*`), packs
+    /// (`k8s`) or peers' ids (`CKV_K8S_20`). Repeatable, comma-separated.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Rules not to run. Same forms as --select.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Report only findings that are not in this baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in FILE as the new baseline.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    max_file_size: u64,
+    /// When to colour the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Also show info findings and suppressed findings one by one.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules { format } => list_rules(format),
+        Command::Explain { rule } => explain(&rule),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Source text for snippets: read back from disk, or kept from standard input.
+struct Sources {
+    stdin: Option<String>,
+}
+
+impl SourceProvider for Sources {
+    fn source(&self, path: &str) -> Option<Cow<'_, str>> {
+        if path == STDIN_PATH {
+            return self.stdin.as_deref().map(Cow::Borrowed);
+        }
+        let bytes = std::fs::read(path).ok()?;
+        String::from_utf8(bytes).ok().map(Cow::Owned)
+    }
+}
+
+const STDIN_PATH: &str = "<stdin>";
+
+fn check(args: CheckArgs) -> Result<ExitCode, String> {
+    let format: Format = args.format.parse().map_err(|e| format!("{e}"))?;
+    let fail_on: Severity = args.fail_on.parse()?;
+    let engine = Engine::new(EngineConfig {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        max_file_size: args.max_file_size,
+        ..EngineConfig::default()
+    })?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+            Some(Baseline::parse(&text)?.fingerprints())
+        }
+        None => None,
+    };
+
+    let from_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut stdin_text = None;
+    let report = if from_stdin {
+        if args.paths.len() > 1 {
+            return Err("`-` (standard input) cannot be combined with other paths".into());
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        let outcome = engine.check_bytes(STDIN_PATH, &bytes, ArtifactKind::Kubernetes);
+        stdin_text = String::from_utf8(bytes).ok();
+        engine.finish(vec!["-".into()], vec![outcome], baseline.as_ref())
+    } else {
+        for path in &args.paths {
+            if std::fs::symlink_metadata(path).is_err() {
+                return Err(format!("{}: no such file or folder", path.display()));
+            }
+        }
+        shipgate_scan::scan(&engine, &args.paths, baseline.as_ref())
+    };
+
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::from_report(&report);
+        let json = serde_json::to_string_pretty(&baseline).map_err(|e| e.to_string())?;
+        std::fs::write(path, json + "\n")
+            .map_err(|e| format!("cannot write baseline {}: {e}", path.display()))?;
+        eprintln!(
+            "wrote {} findings to the baseline {}",
+            baseline.findings.len(),
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let sources = Sources { stdin: stdin_text };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let options = RenderOptions {
+        color,
+        verbose: args.verbose,
+        root_uri: root_uri(),
+    };
+    write_report(&report, format, &sources, &options, args.output.as_ref())?;
+    Ok(if report.summary.at_least(fail_on) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// SARIF consumers resolve relative paths against this base.
+fn root_uri() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut uri = String::from("file://");
+    for segment in cwd.to_string_lossy().split('/').filter(|s| !s.is_empty()) {
+        uri.push('/');
+        uri.push_str(&percent_encode(segment));
+    }
+    uri.push('/');
+    Some(uri)
+}
+
+fn percent_encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn write_report(
+    report: &Report,
+    format: Format,
+    sources: &Sources,
+    options: &RenderOptions,
+    output: Option<&PathBuf>,
+) -> Result<(), String> {
+    let mut buffer = Vec::new();
+    shipgate_report::render(report, format, sources, options, &mut buffer)
+        .map_err(|e| format!("cannot render the report: {e}"))?;
+    match output {
+        Some(path) => std::fs::write(path, &buffer)
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            match stdout.write_all(&buffer).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn list_rules(format: ListFormat) -> Result<ExitCode, String> {
+    let rules = registry().rules();
+    let mut out = String::new();
+    match format {
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    let m = &r.meta;
+                    serde_json::json!({
+                        "id": m.id,
+                        "title": m.title,
+                        "severity": m.severity,
+                        "category": m.category,
+                        "enabled_by_default": m.enabled_by_default,
+                        "aliases": m.aliases.iter().map(|a| format!("{}:{}", a.tool, a.id)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())? + "\n";
+        }
+        ListFormat::Human => {
+            let width = rules.iter().map(|r| r.meta.id.len()).max().unwrap_or(0);
+            for rule in rules {
+                let m = &rule.meta;
+                let opt_in = if m.enabled_by_default {
+                    ""
+                } else {
+                    " (opt-in)"
+                };
+                out.push_str(&format!(
+                    "{:width$}  {:7}  {:12}  {}{opt_in}\n",
+                    m.id,
+                    m.severity.as_str(),
+                    m.category.as_str(),
+                    m.title
+                ));
+            }
+        }
+    }
+    print_stdout(&out)
+}
+
+fn explain(token: &str) -> Result<ExitCode, String> {
+    let registry = registry();
+    let matches = registry.resolve(token, None);
+    let Some(rule) = matches.first() else {
+        return Err(format!("no rule `{token}`; `shipgate rules` lists them"));
+    };
+    let mut out = shipgate_report::rule_markdown(&rule.meta);
+    if matches.len() > 1 {
+        let others: Vec<&str> = matches[1..].iter().map(|r| r.meta.id).collect();
+        out.push_str(&format!(
+            "\n`{token}` also maps to: {}\n",
+            others.join(", ")
+        ));
+    }
+    print_stdout(&out)
+}
+
+fn print_stdout(text: &str) -> Result<ExitCode, String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}

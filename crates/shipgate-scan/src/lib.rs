@@ -1,0 +1,239 @@
+//! Discovery: which files of a tree to check, what each one is, and the
+//! parallel read-and-check loop around the pure engine.
+//!
+//! Trees are walked the way developers expect from ripgrep: `.gitignore`
+//! (and `.ignore`, `.shipgateignore`) honoured, dot-folders such as `.github/`
+//! seen, dependency and build folders skipped. Symbolic links are not
+//! followed out of the tree: people run this on untrusted pull requests, and
+//! a link to `/etc/shadow` must not end up in a report.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use shipgate_core::Report;
+use shipgate_rules::meta;
+use shipgate_rules::{ArtifactKind, Engine, FileOutcome};
+
+/// Folders that hold other people's code or build output, never the
+/// repository's own deployment artifacts.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "bower_components",
+    "target",
+    "vendor",
+    "third_party",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".terraform",
+    ".gradle",
+];
+
+/// A file found by the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// Where to read it.
+    pub path: PathBuf,
+    /// How to show it: relative to the working directory, `/`-separated.
+    pub display: String,
+    pub kind: ArtifactKind,
+    pub size: u64,
+}
+
+/// A path the walk could not enter or read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkProblem {
+    pub display: String,
+    pub message: String,
+}
+
+/// Walks `roots` and classifies every file by name. Results are sorted so
+/// that every run reports in the same order.
+pub fn discover(roots: &[PathBuf]) -> (Vec<Discovered>, Vec<WalkProblem>) {
+    let found = Mutex::new(Vec::new());
+    let problems = Mutex::new(Vec::new());
+    for root in roots {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        let mut builder = ignore::WalkBuilder::new(root);
+        builder
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .require_git(false)
+            .follow_links(false)
+            .add_custom_ignore_filename(".shipgateignore")
+            .filter_entry(|entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !(is_dir
+                    && entry.depth() > 0
+                    && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref()))
+            });
+        builder.build_parallel().run(|| {
+            let found = &found;
+            let problems = &problems;
+            let canonical_root = &canonical_root;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(entry) => {
+                        let Some(file_type) = entry.file_type() else {
+                            return ignore::WalkState::Continue;
+                        };
+                        let path = entry.path();
+                        if file_type.is_symlink() {
+                            // A link is read only when it stays inside the tree
+                            // and points at a regular file.
+                            match path.canonicalize() {
+                                Ok(target)
+                                    if target.starts_with(canonical_root) && target.is_file() => {}
+                                Ok(_) => return ignore::WalkState::Continue,
+                                Err(err) => {
+                                    push(
+                                        problems,
+                                        WalkProblem {
+                                            display: display_path(path),
+                                            message: format!("cannot follow symbolic link: {err}"),
+                                        },
+                                    );
+                                    return ignore::WalkState::Continue;
+                                }
+                            }
+                        } else if !file_type.is_file() {
+                            return ignore::WalkState::Continue;
+                        }
+                        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                        push(
+                            found,
+                            Discovered {
+                                path: path.to_path_buf(),
+                                display: display_path(path),
+                                kind: ArtifactKind::Text,
+                                size,
+                            },
+                        );
+                    }
+                    Err(err) => push(
+                        problems,
+                        WalkProblem {
+                            display: err_path(&err).map_or_else(String::new, |p| display_path(&p)),
+                            message: err.to_string(),
+                        },
+                    ),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    let mut found = found.into_inner().unwrap_or_default();
+    let mut problems = problems.into_inner().unwrap_or_default();
+    found.sort_by(|a, b| a.display.cmp(&b.display));
+    found.dedup_by(|a, b| a.display == b.display);
+    problems.sort_by(|a, b| a.display.cmp(&b.display));
+    classify(&mut found);
+    (found, problems)
+}
+
+fn push<T>(list: &Mutex<Vec<T>>, item: T) {
+    if let Ok(mut list) = list.lock() {
+        list.push(item);
+    }
+}
+
+fn err_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            err_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// Files under a chart's `templates/` are Go templates and are classified
+/// apart; this needs the whole listing, since the walk may meet a template
+/// before its `Chart.yaml`.
+fn classify(found: &mut [Discovered]) {
+    let charts: HashSet<String> = found
+        .iter()
+        .filter_map(|f| f.display.strip_suffix("Chart.yaml"))
+        .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+        .map(str::to_owned)
+        .collect();
+    for file in found.iter_mut() {
+        let in_templates = charts.iter().any(|chart| {
+            file.display
+                .strip_prefix(chart.as_str())
+                .is_some_and(|rest| rest.starts_with("templates/") || rest.starts_with("charts/"))
+        });
+        let in_chart_root = charts.iter().any(|chart| {
+            file.display
+                .strip_prefix(chart.as_str())
+                .is_some_and(|rest| !rest.contains('/'))
+        });
+        file.kind = ArtifactKind::from_path(&file.display, in_templates);
+        if in_chart_root && file.kind == ArtifactKind::Yaml {
+            let name = file.display.rsplit('/').next().unwrap_or("");
+            if name.starts_with("values") {
+                file.kind = ArtifactKind::HelmValues;
+            }
+        }
+    }
+}
+
+/// `./k8s/api.yaml` and `k8s\api.yaml` are both shown as `k8s/api.yaml`.
+pub fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text.to_owned()
+}
+
+/// Reads and checks every discovered file in parallel, then runs the
+/// cross-object rules. Memory holds one file's tree per thread at a time.
+pub fn check_files(engine: &Engine, files: &[Discovered]) -> Vec<FileOutcome> {
+    let max = engine.config().max_file_size;
+    files
+        .par_iter()
+        .map(|file| {
+            if file.size > max {
+                return engine.too_large(&file.display, file.size);
+            }
+            match std::fs::read(&file.path) {
+                Ok(bytes) => engine.check_bytes(&file.display, &bytes, file.kind),
+                Err(err) => engine.skipped(
+                    &file.display,
+                    meta::UNREADABLE_FILE,
+                    format!("cannot read: {err}"),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Discovers, checks and reports: the whole static scan.
+pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
+    let (files, problems) = discover(roots);
+    let mut outcomes = check_files(engine, &files);
+    outcomes.extend(
+        problems
+            .into_iter()
+            .map(|p| engine.skipped(&p.display, meta::UNREADABLE_FILE, p.message)),
+    );
+    let roots = roots.iter().map(|r| display_path(r)).collect();
+    engine.finish(roots, outcomes, baseline)
+}
+
+#[cfg(test)]
+mod tests;

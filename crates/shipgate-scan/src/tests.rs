@@ -1,0 +1,116 @@
+use std::fs;
+
+use super::*;
+
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, content) in files {
+        let full = dir.path().join(path);
+        fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        fs::write(full, content).expect("write");
+    }
+    dir
+}
+
+fn names(root: &Path) -> Vec<(String, ArtifactKind)> {
+    let (found, _) = discover(&[root.to_path_buf()]);
+    let prefix = format!("{}/", display_path(root));
+    found
+        .into_iter()
+        .map(|f| (f.display.trim_start_matches(&prefix).to_owned(), f.kind))
+        .collect()
+}
+
+#[test]
+fn honours_gitignore_sees_dot_folders_and_skips_dependencies() {
+    let dir = tree(&[
+        (".gitignore", "ignored.yaml\n"),
+        ("ignored.yaml", "a: 1"),
+        (".github/workflows/ci.yml", "on: push"),
+        (".env", "A=1"),
+        ("node_modules/x/deploy.yaml", "a: 1"),
+        ("vendor/y/deploy.yaml", "a: 1"),
+        ("k8s/deploy.yaml", "a: 1"),
+        ("Dockerfile", "FROM scratch"),
+    ]);
+    let found = names(dir.path());
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            ".env",
+            ".github/workflows/ci.yml",
+            ".gitignore",
+            "Dockerfile",
+            "k8s/deploy.yaml"
+        ]
+    );
+    assert!(found.contains(&(".github/workflows/ci.yml".into(), ArtifactKind::Workflow)));
+    assert!(found.contains(&("Dockerfile".into(), ArtifactKind::Dockerfile)));
+}
+
+#[test]
+fn classifies_helm_charts_from_the_whole_listing() {
+    let dir = tree(&[
+        ("charts/web/Chart.yaml", "name: web"),
+        ("charts/web/values.yaml", "replicas: 2"),
+        ("charts/web/templates/deploy.yaml", "{{ .Values.x }}"),
+        ("other/values.yaml", "a: 1"),
+    ]);
+    let found = names(dir.path());
+    assert!(found.contains(&("charts/web/Chart.yaml".into(), ArtifactKind::HelmChart)));
+    assert!(found.contains(&("charts/web/values.yaml".into(), ArtifactKind::HelmValues)));
+    assert!(found.contains(&(
+        "charts/web/templates/deploy.yaml".into(),
+        ArtifactKind::HelmTemplate
+    )));
+    assert!(found.contains(&("other/values.yaml".into(), ArtifactKind::Yaml)));
+}
+
+#[cfg(unix)]
+#[test]
+fn survives_symlink_loops_and_never_follows_links_out_of_the_tree() {
+    use std::os::unix::fs::symlink;
+    let outside = tree(&[("secret.yaml", "password: hunter2")]);
+    let dir = tree(&[("k8s/a.yaml", "a: 1")]);
+    symlink(dir.path(), dir.path().join("k8s/loop")).expect("symlink");
+    symlink(
+        outside.path().join("secret.yaml"),
+        dir.path().join("k8s/escape.yaml"),
+    )
+    .expect("symlink");
+    symlink(
+        dir.path().join("k8s/a.yaml"),
+        dir.path().join("k8s/inside.yaml"),
+    )
+    .expect("symlink");
+    let found = names(dir.path());
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["k8s/a.yaml", "k8s/inside.yaml"]);
+}
+
+#[test]
+fn oversized_and_binary_files_are_skipped_with_a_diagnostic() {
+    let dir = tree(&[
+        ("big.yaml", &"a: 1\n".repeat(100)),
+        ("bin.yaml", "\u{0}\u{1}\u{2}"),
+    ]);
+    let engine = Engine::new(shipgate_rules::EngineConfig {
+        max_file_size: 100,
+        ..Default::default()
+    })
+    .expect("engine");
+    let report = scan(&engine, &[dir.path().to_path_buf()], None);
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["io/file-too-large", "io/binary-file"]);
+    assert_eq!(report.files.skipped, 2);
+}
+
+#[test]
+fn a_file_root_is_checked_directly() {
+    let dir = tree(&[("one.yaml", "a: [1\n")]);
+    let engine = Engine::new(Default::default()).expect("engine");
+    let report = scan(&engine, &[dir.path().join("one.yaml")], None);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].rule, "yaml/syntax-error");
+}
