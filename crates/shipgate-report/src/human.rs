@@ -13,7 +13,7 @@ use annotate_snippets::{
 use shipgate_core::{Finding, Location, Report, Severity, SourceSpan};
 
 use crate::redact::mask_ranges;
-use crate::text::{LineIndex, count, sanitize, span_bytes};
+use crate::text::{LineIndex, count, location_label, sanitize, span_bytes};
 use crate::{RenderOptions, SourceProvider};
 
 pub(crate) fn render(
@@ -140,15 +140,6 @@ fn write_summary(
         )?;
     }
     Ok(())
-}
-
-/// `path:line:col`, or the path alone when the position is unknown or zero.
-fn location_label(location: &Location) -> String {
-    match location.span {
-        Some(span) if span.start.line > 0 && span.start.column > 0 => location.to_string(),
-        Some(span) if span.start.line > 0 => format!("{}:{}", location.path, span.start.line),
-        _ => location.path.clone(),
-    }
 }
 
 fn finding_group<'a>(finding: &'a Finding, files: &mut Files<'_>) -> Group<'a> {

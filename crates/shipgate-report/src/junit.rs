@@ -15,10 +15,13 @@
 //! why.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io;
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 use shipgate_core::{Category, Finding, Report, Severity, SuppressedFinding};
+
+use crate::text::location_label;
 
 pub(crate) fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     // BTreeMap: suites come out in rule order, whatever the findings' order.
@@ -90,23 +93,23 @@ fn base_case(finding: &Finding, status: TestCaseStatus) -> TestCase {
 /// Everything a reader of a CI log needs without opening the report: where, what
 /// to do, and why the rule exists.
 fn details(report: &Report, finding: &Finding) -> String {
-    let mut text = format!("{}: {}", finding.location, finding.message);
+    // Writing to a String cannot fail, hence the ignored results.
+    let mut text = format!("{}: {}", location_label(&finding.location), finding.message);
     if !finding.location.logical.is_empty() {
-        text.push_str(&format!("\nat {}", finding.location.logical));
+        let _ = write!(text, "\nat {}", finding.location.logical);
     }
     if let Some(help) = &finding.help {
-        text.push_str(&format!("\nhelp: {help}"));
+        let _ = write!(text, "\nhelp: {help}");
     }
     for related in &finding.related {
-        text.push_str(&format!(
-            "\nrelated: {}: {}",
-            related.location, related.message
-        ));
+        let label = location_label(&related.location);
+        let _ = write!(text, "\nrelated: {label}: {}", related.message);
     }
-    if let Some(rule) = report.rule(&finding.rule) {
-        text.push_str(&format!("\n\n{}\n{}", rule.title, rule.rationale));
+    // A linear search: `Report::rule` needs the sorted order only `finalize` gives.
+    if let Some(rule) = report.rules.iter().find(|r| r.id == finding.rule) {
+        let _ = write!(text, "\n\n{}\n{}", rule.title, rule.rationale);
         if !rule.remediation.is_empty() {
-            text.push_str(&format!("\n\nRemediation:\n{}", rule.remediation));
+            let _ = write!(text, "\n\nRemediation:\n{}", rule.remediation);
         }
     }
     text
@@ -140,9 +143,11 @@ fn suppressed_case(suppressed: &SuppressedFinding) -> TestCase {
         message.push_str(reason);
     }
     let mut status = TestCaseStatus::skipped();
-    status
-        .set_message(message)
-        .set_description(format!("{}: {}", finding.location, finding.message));
+    status.set_message(message).set_description(format!(
+        "{}: {}",
+        location_label(&finding.location),
+        finding.message
+    ));
     base_case(finding, status)
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use shipgate_core::SourceSpan;
+use shipgate_core::{Location, SourceSpan};
 
 /// Byte offsets of line starts, built once per file so that resolving many
 /// findings in one large file stays linear.
@@ -122,6 +122,15 @@ pub(crate) fn sanitize(text: &str, keep_newlines: bool) -> Cow<'_, str> {
         }
     }
     Cow::Owned(clean)
+}
+
+/// `path:line:col`, or the path alone when the position is unknown or zero.
+pub(crate) fn location_label(location: &Location) -> String {
+    match location.span {
+        Some(span) if span.start.line > 0 && span.start.column > 0 => location.to_string(),
+        Some(span) if span.start.line > 0 => format!("{}:{}", location.path, span.start.line),
+        _ => location.path.clone(),
+    }
 }
 
 /// `n` followed by `word`, pluralised with an `s` when `n != 1`.
