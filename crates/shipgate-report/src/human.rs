@@ -375,6 +375,9 @@ mod tests {
             "kind: Pod\r\nspec: {}\r\n",
             "ключ: значение\n€\n",
             "x\n\n\n",
+            "\r",
+            "a\rb\r\n\tc:\td\n",
+            "👩‍👩‍👧 e\u{301}\u{200b}\u{1b}[0m\n\u{feff}z",
         ];
         let positions = [0u32, 1, 2, 3, 7, 1000];
         let bytes = [0u32, 1, 2, 3, 5, 9, 20, 4000];
