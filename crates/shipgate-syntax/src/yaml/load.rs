@@ -184,7 +184,14 @@ impl Builder<'_> {
                 Ok((event, span)) => self.on_event(&mut state, event, span),
                 Err(err) => {
                     let span = self.marker_span(&chunk, *err.marker(), *err.marker());
-                    self.fail_document(&mut state, ErrorKind::Syntax, err.info().to_owned(), span);
+                    // The scanner has a nesting limit of its own; it is the same
+                    // condition as ours and deserves the same diagnostic.
+                    let kind = if err.info().contains("recursion limit") {
+                        ErrorKind::TooDeep
+                    } else {
+                        ErrorKind::Syntax
+                    };
+                    self.fail_document(&mut state, kind, err.info().to_owned(), span);
                     Err(Abort)
                 }
             };
