@@ -108,9 +108,10 @@ const CONTAINER_MEMORY_REQUEST: RuleDef = RuleDef {
             memory is placed as if it needed none, lands on nodes that are already full, and \
             is among the first evicted under memory pressure. A request close to the \
             container's steady use keeps it where it fits and out of the eviction line.",
-        remediation: "Set `resources.requests.memory` to the container's steady use (or set \
-            only a limit, which Kubernetes copies into the request):\n\n```yaml\nresources:\n  \
-            requests:\n    memory: 256Mi\n  limits:\n    memory: 512Mi\n```",
+        remediation: "Set `resources.requests.memory` to the container's steady use. Without \
+            it Kubernetes copies the limit into the request, reserving the container's peak \
+            on every node:\n\n```yaml\nresources:\n  requests:\n    memory: 256Mi\n  \
+            limits:\n    memory: 512Mi\n```",
         references: &[
             MANAGE_RESOURCES,
             POD_QOS,
@@ -752,8 +753,6 @@ fn sized_containers<'a, 'p>(pod: &'p PodSpec<'a>) -> impl Iterator<Item = Contai
 }
 
 /// Reports every container that leaves `resources.<section>.<name>` unset.
-/// A request counts as set when a limit is: Kubernetes copies the limit
-/// into a missing request, so the scheduler does see one.
 fn report_unset(object: &Object<'_>, sink: &mut Sink<'_>, section: &str, name: &str, what: &str) {
     let Some(pod) = object.pod_spec() else { return };
     for container in sized_containers(&pod) {
@@ -764,16 +763,24 @@ fn report_unset(object: &Object<'_>, sink: &mut Sink<'_>, section: &str, name: &
                 .and_then(|s| s.get(name))
                 .filter(|v| !v.is_null())
         };
-        let set = value(section).is_some() || (section == "requests" && value("limits").is_some());
-        if !set {
-            let label = container.name().unwrap_or("?");
-            sink.container(
-                object,
-                &container,
-                format!("container `{label}` has no {what}"),
-            )
-            .set_help(format!("set resources.{section}.{name}"));
+        if value(section).is_some() {
+            continue;
         }
+        let label = container.name().unwrap_or("?");
+        // Kubernetes copies a limit into a missing request: the container is
+        // then scheduled for its peak rather than for what it usually uses.
+        let consequence = match value("limits").and_then(|l| l.scalar_text()) {
+            Some(limit) if section == "requests" => {
+                format!(", so Kubernetes reserves its whole limit ({limit})")
+            }
+            _ => String::new(),
+        };
+        sink.container(
+            object,
+            &container,
+            format!("container `{label}` has no {what}{consequence}"),
+        )
+        .set_help(format!("set resources.{section}.{name}"));
     }
 }
 
@@ -851,9 +858,13 @@ spec:
     }
 
     #[test]
-    fn a_request_is_taken_from_the_limit_when_only_the_limit_is_set() {
-        // `report` sets a memory limit only; Kubernetes copies it into the request.
-        assert!(check("k8s/container-memory-request", CRONJOB).is_empty());
+    fn a_missing_request_says_that_the_limit_is_reserved_instead() {
+        let memory = check("k8s/container-memory-request", CRONJOB);
+        assert_eq!(memory.len(), 1, "{memory:#?}");
+        assert_eq!(
+            memory[0].message,
+            "container `report` has no memory request, so Kubernetes reserves its whole limit (256Mi)"
+        );
         let cpu = check("k8s/container-cpu-limit", CRONJOB);
         assert_eq!(cpu.len(), 1, "{cpu:#?}");
         assert!(cpu[0].message.contains("container `migrate`"));
