@@ -1,8 +1,9 @@
 //! The Kubernetes rules, one module per theme. Each module exposes `RULES`.
 
+mod probes;
 mod relations;
 mod resources;
 
 use crate::RuleDef;
 
-pub(super) const ALL: &[&[RuleDef]] = &[resources::RULES, relations::RULES];
+pub(super) const ALL: &[&[RuleDef]] = &[resources::RULES, relations::RULES, probes::RULES];
