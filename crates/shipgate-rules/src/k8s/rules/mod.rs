@@ -3,7 +3,13 @@
 mod probes;
 mod relations;
 mod resources;
+mod security;
 
 use crate::RuleDef;
 
-pub(super) const ALL: &[&[RuleDef]] = &[resources::RULES, relations::RULES, probes::RULES];
+pub(super) const ALL: &[&[RuleDef]] = &[
+    resources::RULES,
+    relations::RULES,
+    probes::RULES,
+    security::RULES,
+];
