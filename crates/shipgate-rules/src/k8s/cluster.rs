@@ -116,13 +116,16 @@ pub struct ObjectInfo {
     pub labels: Vec<(String, String)>,
     pub workload: Option<Workload>,
     /// `spec.selector` (PDB, workloads), `spec.podSelector` (NetworkPolicy),
-    /// or the Service's `spec.selector`, with its span.
+    /// `spec.endpointSelector` (CiliumNetworkPolicy), or the Service's
+    /// `spec.selector`, with its span.
     pub selector: Option<(LabelSelector, SourceSpan)>,
     /// Named references the object makes: Ingress backends (`Service`), HPA
-    /// targets (`Deployment`, ...), with the span of each name.
+    /// and KEDA ScaledObject targets (`Deployment`, ...), with the span of
+    /// each name.
     pub references: Vec<Reference>,
     /// Fields kept verbatim for rules that need them, such as a PDB's
-    /// `minAvailable`, a Service's `type` or an HPA's `minReplicas`.
+    /// `minAvailable`, a Service's `type`, an HPA's `minReplicas` or a
+    /// Deployment's `strategy` type.
     pub fields: BTreeMap<&'static str, (String, SourceSpan)>,
     /// Service target ports (`targetPort`, or `port` when unset).
     pub target_ports: Vec<(String, SourceSpan)>,
@@ -189,6 +192,14 @@ impl ObjectInfo {
                         .collect::<Vec<_>>()
                 })
                 .collect();
+            // `Recreate` declares that two copies must never run at once.
+            if object.kind == "Deployment" {
+                keep(
+                    &mut info,
+                    "strategy",
+                    spec.and_then(|s| s.path(&["strategy", "type"])),
+                );
+            }
             info.workload = Some(Workload {
                 pod_labels,
                 replicas: replicas.and_then(|r| r.as_i64()),
@@ -203,7 +214,10 @@ impl ObjectInfo {
         }
         match object.kind {
             "PodDisruptionBudget" => {
-                if let Some(selector) = spec.and_then(|s| s.get("selector")) {
+                // A null selector selects no pod (policy/v1); only a mapping selects.
+                if let Some(selector) = spec.and_then(|s| s.get("selector"))
+                    && selector.is_map()
+                {
                     info.selector = Some((LabelSelector::from_node(selector), selector.span()));
                 }
                 keep(
@@ -217,8 +231,15 @@ impl ObjectInfo {
                     spec.and_then(|s| s.get("maxUnavailable")),
                 );
             }
-            "NetworkPolicy" => {
-                if let Some(selector) = spec.and_then(|s| s.get("podSelector")) {
+            // Cilium's policy is a NetworkPolicy under another name: many
+            // clusters isolate pods with it alone.
+            "NetworkPolicy" | "CiliumNetworkPolicy" => {
+                let field = if object.kind == "NetworkPolicy" {
+                    "podSelector"
+                } else {
+                    "endpointSelector"
+                };
+                if let Some(selector) = spec.and_then(|s| s.get(field)) {
                     info.selector = Some((LabelSelector::from_node(selector), selector.span()));
                 }
             }
@@ -265,6 +286,27 @@ impl ObjectInfo {
                     &mut info,
                     "maxReplicas",
                     spec.and_then(|s| s.get("maxReplicas")),
+                );
+            }
+            // KEDA scales its target through an HPA it creates at runtime, so
+            // a ScaledObject counts as the autoscaler of its target.
+            "ScaledObject" => {
+                if let Some(target) = spec.and_then(|s| s.get("scaleTargetRef"))
+                    && let Some(name) = target.get("name")
+                    && let Some(name_text) = name.as_text()
+                {
+                    let kind = target.get("kind").and_then(|k| k.as_text());
+                    info.references.push(Reference {
+                        kind: kind.unwrap_or("Deployment").to_owned(),
+                        name: name_text.to_owned(),
+                        span: name.span(),
+                        field: "spec.scaleTargetRef.name".to_owned(),
+                    });
+                }
+                keep(
+                    &mut info,
+                    "minReplicas",
+                    spec.and_then(|s| s.get("minReplicaCount")),
                 );
             }
             "Ingress" => {
