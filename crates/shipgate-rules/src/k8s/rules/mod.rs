@@ -1,5 +1,6 @@
 //! The Kubernetes rules, one module per theme. Each module exposes `RULES`.
 
+mod images;
 mod probes;
 mod relations;
 mod resources;
@@ -11,5 +12,6 @@ pub(super) const ALL: &[&[RuleDef]] = &[
     resources::RULES,
     relations::RULES,
     probes::RULES,
+    images::RULES,
     security::RULES,
 ];
