@@ -1,6 +1,7 @@
 //! The Kubernetes rules, one module per theme. Each module exposes `RULES`.
 
 mod images;
+mod objects;
 mod probes;
 mod relations;
 mod resources;
@@ -13,5 +14,6 @@ pub(super) const ALL: &[&[RuleDef]] = &[
     relations::RULES,
     probes::RULES,
     images::RULES,
+    objects::RULES,
     security::RULES,
 ];
