@@ -42,7 +42,9 @@ const PDB_MISSING: RuleDef = RuleDef {
         references: &["https://kubernetes.io/docs/tasks/run-application/configure-pdb/"],
         aliases: &[
             Alias::new(Tool::KubeScore, "deployment-has-poddisruptionbudget"),
-            Alias::new(Tool::KubeLinter, "no-pod-disruption-budget"),
+            Alias::new(Tool::KubeScore, "statefulset-has-poddisruptionbudget"),
+            Alias::new(Tool::KubeLinter, "pod-disruption-budget"),
+            Alias::new(Tool::Polaris, "missingPodDisruptionBudget"),
         ],
         enabled_by_default: true,
         failing: Example {
