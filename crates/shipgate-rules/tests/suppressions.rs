@@ -51,7 +51,10 @@ fn trailing_comment_with_reason_suppresses_and_is_counted() {
     assert!(report.findings.is_empty(), "{:?}", rules(&report));
     assert_eq!(report.summary.suppressed, 1);
     assert_eq!(report.suppressed[0].by, "inline");
-    assert_eq!(report.suppressed[0].reason.as_deref(), Some("sized by the VPA"));
+    assert_eq!(
+        report.suppressed[0].reason.as_deref(),
+        Some("sized by the VPA")
+    );
 }
 
 #[test]
@@ -75,17 +78,29 @@ fn comment_above_a_document_covers_the_document() {
 
 #[test]
 fn suppression_without_reason_still_applies_but_is_a_finding() {
-    let report = run(&pod("", "    - name: web # shipgate:ignore k8s/container-memory-limit"));
+    let report = run(&pod(
+        "",
+        "    - name: web # shipgate:ignore k8s/container-memory-limit",
+    ));
     assert_eq!(rules(&report), ["meta/suppression-missing-reason"]);
     assert_eq!(report.summary.suppressed, 1);
 }
 
 #[test]
 fn unknown_rule_in_suppression_is_a_finding() {
-    let report = run(&pod("", "    - name: web # shipgate:ignore k8s/memory-limitt -- typo"));
+    let report = run(&pod(
+        "",
+        "    - name: web # shipgate:ignore k8s/memory-limitt -- typo",
+    ));
     let found = rules(&report);
-    assert!(found.contains(&"meta/suppression-unknown-rule"), "{found:?}");
-    assert!(found.contains(&RULE), "a typo suppresses nothing: {found:?}");
+    assert!(
+        found.contains(&"meta/suppression-unknown-rule"),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&RULE),
+        "a typo suppresses nothing: {found:?}"
+    );
 }
 
 #[test]
@@ -101,9 +116,18 @@ fn our_annotation_with_reason() {
 #[test]
 fn peers_conventions_are_honoured_through_aliases() {
     let cases = [
-        ("  annotations:\n    ignore-check.kube-linter.io/unset-memory-requirements: \"sized by the VPA\"\n", "kube-linter"),
-        ("  annotations:\n    polaris.fairwinds.com/memoryLimitsMissing-exempt: \"true\"\n    shipgate.dev/ignore-reason: \"sized by the VPA\"\n", "polaris"),
-        ("  annotations:\n    checkov.io/skip1: CKV_K8S_13=sized by the VPA\n", "checkov"),
+        (
+            "  annotations:\n    ignore-check.kube-linter.io/unset-memory-requirements: \"sized by the VPA\"\n",
+            "kube-linter",
+        ),
+        (
+            "  annotations:\n    polaris.fairwinds.com/memoryLimitsMissing-exempt: \"true\"\n    shipgate.dev/ignore-reason: \"sized by the VPA\"\n",
+            "polaris",
+        ),
+        (
+            "  annotations:\n    checkov.io/skip1: CKV_K8S_13=sized by the VPA\n",
+            "checkov",
+        ),
     ];
     for (annotations, by) in cases {
         let report = run(&pod(annotations, "    - name: web"));
@@ -115,7 +139,11 @@ fn peers_conventions_are_honoured_through_aliases() {
         pod("", "    - name: web")
     );
     let report = run(&comment);
-    assert!(report.findings.is_empty(), "checkov comment: {:?}", rules(&report));
+    assert!(
+        report.findings.is_empty(),
+        "checkov comment: {:?}",
+        rules(&report)
+    );
 }
 
 #[test]
@@ -127,7 +155,10 @@ fn a_peer_id_of_another_tool_does_not_suppress() {
     ));
     let found = rules(&report);
     assert!(found.contains(&RULE), "{found:?}");
-    assert!(found.contains(&"meta/suppression-unknown-rule"), "{found:?}");
+    assert!(
+        found.contains(&"meta/suppression-unknown-rule"),
+        "{found:?}"
+    );
 }
 
 #[test]
