@@ -38,31 +38,52 @@ fn exit_code_is_one_on_findings_and_zero_when_clean() {
         .args(["check", "--select", "k8s/container-memory-limit"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("warning[k8s/container-memory-limit]"))
+        .stdout(predicate::str::contains(
+            "warning[k8s/container-memory-limit]",
+        ))
         .stdout(predicate::str::contains("pod.yaml:8:13"));
     shipgate()
         .current_dir(dir.path())
-        .args(["check", "--select", "k8s/container-memory-limit", "--fail-on", "error"])
+        .args([
+            "check",
+            "--select",
+            "k8s/container-memory-limit",
+            "--fail-on",
+            "error",
+        ])
         .assert()
         .code(0);
 }
 
 #[test]
 fn usage_errors_exit_with_two() {
-    shipgate().args(["check", "--format", "xml"]).assert().code(2);
+    shipgate()
+        .args(["check", "--format", "xml"])
+        .assert()
+        .code(2);
     shipgate()
         .args(["check", "--select", "k8s/no-such-rule"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("matches no rule"));
-    shipgate().args(["check", "/definitely/not/here"]).assert().code(2);
+    shipgate()
+        .args(["check", "/definitely/not/here"])
+        .assert()
+        .code(2);
     shipgate().args(["explain", "nope/nope"]).assert().code(2);
 }
 
 #[test]
 fn reads_a_yaml_stream_from_standard_input() {
     shipgate()
-        .args(["check", "-", "--select", "k8s/container-memory-limit", "--format", "json"])
+        .args([
+            "check",
+            "-",
+            "--select",
+            "k8s/container-memory-limit",
+            "--format",
+            "json",
+        ])
         .write_stdin(format!("---\n{UNLIMITED}---\n{UNLIMITED}"))
         .assert()
         .code(1)
@@ -83,7 +104,13 @@ fn human_output_has_no_colour_with_no_color_or_when_piped() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains('\u{1b}'));
     let forced = shipgate()
         .current_dir(dir.path())
-        .args(["check", "--select", "k8s/container-memory-limit", "--color", "always"])
+        .args([
+            "check",
+            "--select",
+            "k8s/container-memory-limit",
+            "--color",
+            "always",
+        ])
         .output()
         .expect("run");
     assert!(String::from_utf8_lossy(&forced.stdout).contains('\u{1b}'));
@@ -103,7 +130,8 @@ fn output_file_receives_the_report() {
         serde_json::from_str(&fs::read_to_string(dir.path().join("out.sarif")).expect("read"))
             .expect("json");
     assert_eq!(sarif["version"], "2.1.0");
-    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
     assert_eq!(uri, "pod.yaml");
 }
 
@@ -118,9 +146,16 @@ fn baseline_hides_known_findings_and_survives_line_shifts() {
         .code(0);
     let baseline = fs::read_to_string(dir.path().join("baseline.json")).expect("read");
     assert!(baseline.contains("shipgate.baseline/v1"));
-    assert!(!baseline.contains("nginx"), "a baseline stores fingerprints, not content");
+    assert!(
+        !baseline.contains("nginx"),
+        "a baseline stores fingerprints, not content"
+    );
     // Unrelated lines move the finding down; the baseline still knows it.
-    write(dir.path(), "pod.yaml", &format!("# a new comment\n# and another\n{UNLIMITED}"));
+    write(
+        dir.path(),
+        "pod.yaml",
+        &format!("# a new comment\n# and another\n{UNLIMITED}"),
+    );
     shipgate()
         .current_dir(dir.path())
         .args(["check", "--baseline", "baseline.json"])
@@ -134,7 +169,13 @@ fn baseline_hides_known_findings_and_survives_line_shifts() {
     );
     shipgate()
         .current_dir(dir.path())
-        .args(["check", "--baseline", "baseline.json", "--select", "k8s/container-memory-limit"])
+        .args([
+            "check",
+            "--baseline",
+            "baseline.json",
+            "--select",
+            "k8s/container-memory-limit",
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("sidecar"));
@@ -148,7 +189,13 @@ fn a_malformed_file_does_not_stop_the_others() {
     write(dir.path(), "c-binary.yaml", "\u{0}\u{0}\u{0}");
     let output = shipgate()
         .current_dir(dir.path())
-        .args(["check", "--format", "json", "--select", "yaml/*,io/*,k8s/container-memory-limit"])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--select",
+            "yaml/*,io/*,k8s/container-memory-limit",
+        ])
         .output()
         .expect("run");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
@@ -158,13 +205,23 @@ fn a_malformed_file_does_not_stop_the_others() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(rules, ["yaml/syntax-error", "k8s/container-memory-limit", "io/binary-file"]);
+    assert_eq!(
+        rules,
+        [
+            "yaml/syntax-error",
+            "k8s/container-memory-limit",
+            "io/binary-file"
+        ]
+    );
     assert_eq!(report["schema"], "shipgate.report/v1");
 }
 
 #[test]
 fn rules_lists_and_explain_accepts_peer_ids() {
-    let output = shipgate().args(["rules", "--format", "json"]).output().expect("run");
+    let output = shipgate()
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("run");
     let rules: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     let list = rules.as_array().expect("array");
     assert!(list.iter().any(|r| r["id"] == "k8s/container-memory-limit"));
