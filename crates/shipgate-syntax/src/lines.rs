@@ -81,15 +81,22 @@ impl LineIndex {
         start + clamp(offset)
     }
 
-    /// The 1-based position of a byte offset.
-    pub fn position(&self, text: &str, byte: u32) -> Position {
+    /// The 0-based line holding a byte offset (clamped to the text), the
+    /// offset at which that line starts, and whether the line is pure ASCII.
+    pub(crate) fn locate(&self, byte: u32) -> (usize, u32, bool) {
         let byte = byte.min(self.len);
         let idx = match self.starts.binary_search(&byte) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.starts[idx];
-        let column = if self.ascii[idx] {
+        (idx, self.starts[idx], self.ascii[idx])
+    }
+
+    /// The 1-based position of a byte offset.
+    pub fn position(&self, text: &str, byte: u32) -> Position {
+        let byte = byte.min(self.len);
+        let (idx, start, ascii) = self.locate(byte);
+        let column = if ascii {
             byte - start
         } else {
             let prefix = text.get(start as usize..byte as usize).unwrap_or("");

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle as SaphyrStyle, Span, Tag};
-use shipgate_core::SourceSpan;
+use shipgate_core::{Position, SourceSpan};
 
 use super::{
     Document, Entry, ErrorKind, Node, NodeId, ScalarStyle, Schema, Value, YamlError, YamlStream,
@@ -69,8 +69,6 @@ pub fn parse(text: &str, schema: Schema, limits: Limits) -> YamlStream {
 struct Chunk {
     start: usize,
     end: usize,
-    /// 1-based line on which the chunk starts.
-    first_line: u32,
 }
 
 /// Splits a stream at document markers (`---`, `...` at the start of a line).
@@ -80,9 +78,7 @@ struct Chunk {
 fn split_documents(text: &str) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
-    let mut first_line = 1u32;
     let mut has_content = false;
-    let mut line_no = 1u32;
     let mut pos = 0usize;
     let bytes = text.as_bytes();
     while pos < bytes.len() {
@@ -90,35 +86,23 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         let line = &bytes[pos..end];
         if is_marker(line, b"---") {
             if has_content {
-                chunks.push(Chunk {
-                    start,
-                    end: pos,
-                    first_line,
-                });
+                chunks.push(Chunk { start, end: pos });
                 start = pos;
-                first_line = line_no;
             }
             has_content = true;
         } else if is_marker(line, b"...") {
-            chunks.push(Chunk {
-                start,
-                end,
-                first_line,
-            });
+            chunks.push(Chunk { start, end });
             start = end;
-            first_line = line_no + 1;
             has_content = false;
         } else if !has_content && !is_blank_comment_or_directive(line) {
             has_content = true;
         }
         pos = end;
-        line_no += 1;
     }
     if has_content || chunks.is_empty() {
         chunks.push(Chunk {
             start,
             end: bytes.len(),
-            first_line,
         });
     }
     chunks
@@ -156,8 +140,8 @@ struct Builder<'t> {
     errors: Vec<YamlError>,
 }
 
-struct ChunkState {
-    chunk: Chunk,
+struct ChunkState<'t> {
+    chars: CharMap<'t>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
@@ -168,10 +152,11 @@ struct ChunkState {
 
 impl Builder<'_> {
     fn parse_chunk(&mut self, chunk: Chunk) {
-        let source = &self.text[chunk.start..chunk.end];
+        let text = self.text;
+        let source = &text[chunk.start..chunk.end];
         let mut parser = Parser::new_from_str(source);
         let mut state = ChunkState {
-            chunk,
+            chars: CharMap::new(source, chunk.start),
             stack: Vec::new(),
             anchors: HashMap::new(),
             root: None,
@@ -183,7 +168,7 @@ impl Builder<'_> {
             let result = match next {
                 Ok((event, span)) => self.on_event(&mut state, event, span),
                 Err(err) => {
-                    let span = self.marker_span(&chunk, *err.marker(), *err.marker());
+                    let span = self.marker_span(&state.chars, *err.marker(), *err.marker());
                     // The scanner has a nesting limit of its own; it is the same
                     // condition as ours and deserves the same diagnostic.
                     let kind = if err.info().contains("recursion limit") {
@@ -201,7 +186,12 @@ impl Builder<'_> {
         }
     }
 
-    fn on_event(&mut self, st: &mut ChunkState, event: Event<'_>, span: Span) -> Result<(), Abort> {
+    fn on_event(
+        &mut self,
+        st: &mut ChunkState<'_>,
+        event: Event<'_>,
+        span: Span,
+    ) -> Result<(), Abort> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::DocumentStart(_) => {
@@ -209,7 +199,7 @@ impl Builder<'_> {
                 st.root = None;
                 st.anchors.clear();
                 st.doc_first_node = self.nodes.len();
-                st.doc_span = self.span(&st.chunk, span);
+                st.doc_span = self.span(&st.chars, span);
             }
             Event::DocumentEnd => self.finish_document(st),
             Event::Scalar(text, style, anchor, tag) => {
@@ -221,11 +211,11 @@ impl Builder<'_> {
                     end,
                     style: convert_style(style),
                 };
-                let id = self.push(value, self.span(&st.chunk, span), tag.as_deref(), 1);
+                let id = self.push(value, self.span(&st.chars, span), tag.as_deref(), 1);
                 self.attach(st, id, anchor)?;
             }
             Event::Alias(anchor) => {
-                let span = self.span(&st.chunk, span);
+                let span = self.span(&st.chars, span);
                 let Some(&target) = st.anchors.get(&anchor) else {
                     // saphyr accepts an alias to an enclosing node's anchor; it
                     // would make the document infinite.
@@ -267,13 +257,13 @@ impl Builder<'_> {
 
     fn open(
         &mut self,
-        st: &mut ChunkState,
+        st: &mut ChunkState<'_>,
         is_map: bool,
         anchor: usize,
         tag: Option<&Tag>,
         span: Span,
     ) -> Result<(), Abort> {
-        let span = self.span(&st.chunk, span);
+        let span = self.span(&st.chars, span);
         if st.stack.len() >= self.limits.max_depth {
             let message = format!(
                 "nesting deeper than {} levels; no deployment artifact needs this",
@@ -297,13 +287,13 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn close(&mut self, st: &mut ChunkState, end: Span) -> Result<(), Abort> {
+    fn close(&mut self, st: &mut ChunkState<'_>, end: Span) -> Result<(), Abort> {
         let Some(frame) = st.stack.pop() else {
             return Ok(());
         };
         let end_marker = end.end;
         let node_span = self.nodes[frame.id as usize].span;
-        let end_span = self.marker_span(&st.chunk, end_marker, end_marker);
+        let end_span = self.marker_span(&st.chars, end_marker, end_marker);
         let full = SourceSpan {
             start: node_span.start,
             end: end_span.end,
@@ -338,7 +328,7 @@ impl Builder<'_> {
     /// Adds a finished node to its parent (or makes it the document's root)
     /// and records its anchor. Anchors are registered only once a node is
     /// complete, so an alias can never point into an unfinished node.
-    fn attach(&mut self, st: &mut ChunkState, id: NodeId, anchor: usize) -> Result<(), Abort> {
+    fn attach(&mut self, st: &mut ChunkState<'_>, id: NodeId, anchor: usize) -> Result<(), Abort> {
         if anchor != 0 {
             let target = match self.nodes[id as usize].value {
                 Value::Alias(target) => target,
@@ -475,7 +465,7 @@ impl Builder<'_> {
     /// that no rule judges half a document.
     fn fail_document(
         &mut self,
-        st: &mut ChunkState,
+        st: &mut ChunkState<'_>,
         kind: ErrorKind,
         message: String,
         span: SourceSpan,
@@ -498,29 +488,112 @@ impl Builder<'_> {
         st.root = None;
     }
 
-    fn span(&self, chunk: &Chunk, span: Span) -> SourceSpan {
-        self.marker_span(chunk, span.start, span.end)
+    fn span(&self, chars: &CharMap<'_>, span: Span) -> SourceSpan {
+        self.marker_span(chars, span.start, span.end)
     }
 
-    fn marker_span(&self, chunk: &Chunk, start: Marker, end: Marker) -> SourceSpan {
-        let (start_line, start_col) = self.absolute(chunk, start);
-        let (end_line, end_col) = self.absolute(chunk, end);
-        let start_byte = self.lines.byte_at(self.text, start_line, start_col);
-        let end_byte = self
-            .lines
-            .byte_at(self.text, end_line, end_col)
-            .max(start_byte);
+    /// saphyr's lines and columns are not the text's: a lone `\r` starts a
+    /// line for it and a BOM takes no column. Only its character index is
+    /// trusted; lines and columns are read off the stream's [`LineIndex`], so
+    /// that a span always agrees with the line a snippet shows.
+    fn marker_span(&self, chars: &CharMap<'_>, start: Marker, end: Marker) -> SourceSpan {
+        let start_byte = chars.byte(start.index());
+        let end_byte = chars.byte(end.index()).max(start_byte);
         SourceSpan {
-            start: shipgate_core::Position::new(start_line, start_col + 1),
-            end: shipgate_core::Position::new(end_line, end_col + 1),
-            start_byte,
-            end_byte,
+            start: self.position(chars, start_byte),
+            end: self.position(chars, end_byte),
+            start_byte: clamp(start_byte),
+            end_byte: clamp(end_byte),
         }
     }
 
-    fn absolute(&self, chunk: &Chunk, marker: Marker) -> (u32, u32) {
-        let line = chunk.first_line + clamp(marker.line().max(1)) - 1;
-        (line, clamp(marker.col()))
+    /// The position of a byte of the chunk. Counting a column's characters
+    /// from its line's start would make a long non-ASCII line (a whole flow
+    /// collection on one line) cost quadratic time; the chunk's character
+    /// checkpoints keep it bounded.
+    fn position(&self, chars: &CharMap<'_>, byte: usize) -> Position {
+        let (line, line_start, ascii) = self.lines.locate(clamp(byte));
+        let line_start = line_start as usize;
+        let column = if ascii {
+            byte - line_start
+        } else if line_start >= chars.base {
+            chars.chars_before(byte) - chars.chars_before(line_start)
+        } else {
+            // Chunks start at line starts, so this is never reached.
+            return self.lines.position(self.text, clamp(byte));
+        };
+        Position::new(clamp(line + 1), clamp(column + 1))
+    }
+}
+
+/// Maps saphyr's character offsets within a chunk to byte offsets in the
+/// text, and back, in bounded time: the byte offset of every `STRIDE`-th
+/// character is kept, and at most `STRIDE` characters are walked from it.
+struct CharMap<'t> {
+    source: &'t str,
+    /// Byte offset of the chunk in the text.
+    base: usize,
+    /// Byte offset in `source` of characters 0, STRIDE, 2*STRIDE, ...; empty
+    /// when the chunk is ASCII and characters are bytes.
+    checkpoints: Vec<u32>,
+}
+
+const STRIDE: usize = 64;
+
+impl<'t> CharMap<'t> {
+    fn new(source: &'t str, base: usize) -> Self {
+        let checkpoints = if source.is_ascii() {
+            Vec::new()
+        } else {
+            source
+                .char_indices()
+                .step_by(STRIDE)
+                .map(|(i, _)| clamp(i))
+                .collect()
+        };
+        CharMap {
+            source,
+            base,
+            checkpoints,
+        }
+    }
+
+    /// Byte offset in the text of the chunk's `index`-th character, clamped
+    /// to the chunk's end.
+    fn byte(&self, index: usize) -> usize {
+        let len = self.source.len();
+        if self.checkpoints.is_empty() {
+            return self.base + index.min(len);
+        }
+        let Some(&from) = self.checkpoints.get(index / STRIDE) else {
+            return self.base + len;
+        };
+        let from = from as usize;
+        let offset = self.source[from..]
+            .char_indices()
+            .nth(index % STRIDE)
+            .map_or(len, |(i, _)| from + i);
+        self.base + offset
+    }
+
+    /// How many of the chunk's characters come before `byte`, a character
+    /// boundary of the text inside the chunk.
+    fn chars_before(&self, byte: usize) -> usize {
+        let offset = byte.saturating_sub(self.base).min(self.source.len());
+        if self.checkpoints.is_empty() {
+            return offset;
+        }
+        let k = match self.checkpoints.binary_search(&clamp(offset)) {
+            Ok(k) => k,
+            // checkpoints[0] is 0, so k >= 1 here.
+            Err(k) => k - 1,
+        };
+        let from = self.checkpoints[k] as usize;
+        k * STRIDE
+            + self
+                .source
+                .get(from..offset)
+                .map_or(0, |s| s.chars().count())
     }
 }
 
@@ -547,17 +620,14 @@ fn tag_name(tag: &Tag) -> Box<str> {
 mod split_tests {
     use super::*;
 
-    fn starts(text: &str) -> Vec<(usize, u32)> {
-        split_documents(text)
-            .iter()
-            .map(|c| (c.start, c.first_line))
-            .collect()
+    fn starts(text: &str) -> Vec<usize> {
+        split_documents(text).iter().map(|c| c.start).collect()
     }
 
     #[test]
     fn splits_at_markers_and_keeps_leading_comments_with_their_document() {
         let text = "# header\n---\na: 1\n---\nb: 2\n...\n# trailing\n";
-        assert_eq!(starts(text), vec![(0, 1), (18, 4)]);
+        assert_eq!(starts(text), vec![0, 18]);
     }
 
     #[test]

@@ -183,3 +183,85 @@ fn block_scalars_keep_their_content() {
     );
     assert_eq!(root.get("next").unwrap().span().start.line, 4);
 }
+
+/// Every span's line and column must be the ones its byte offset has in the
+/// stream's line index, or snippets and SARIF regions point elsewhere.
+fn assert_spans_agree_with_offsets(text: &str, stream: &YamlStream) {
+    let spans = (0..stream.node_count())
+        .map(|id| stream.node(id as NodeId).span())
+        .chain(stream.errors.iter().map(|e| e.span))
+        .chain(stream.documents.iter().map(|d| d.span));
+    for span in spans {
+        assert!(span.start_byte <= span.end_byte && span.end_byte as usize <= text.len());
+        assert_eq!(stream.lines.position(text, span.start_byte), span.start);
+        assert_eq!(stream.lines.position(text, span.end_byte), span.end);
+    }
+}
+
+#[test]
+fn a_lone_carriage_return_does_not_shift_later_positions() {
+    // Found by the yaml_loader fuzz target: saphyr starts a new line at a lone
+    // `\r`, the line index (like the snippets) only at `\n`, so every later
+    // span had a line number past its byte offset's.
+    let text = "a: 1\r\nb:\r\n  - x\r  \n  - \"y\"\r\n---\r\nc: |\rc \n rlf\r\n";
+    let stream = load(text);
+    assert_spans_agree_with_offsets(text, &stream);
+
+    let text = "a: 1\rb: [x,\r y]\nc: 3\n";
+    let stream = load(text);
+    assert_spans_agree_with_offsets(text, &stream);
+    let c = stream.root(0).unwrap().get("c").unwrap();
+    assert_eq!(c.span().start_byte as usize, text.find('3').unwrap());
+    assert_eq!((c.span().start.line, c.span().start.column), (2, 4));
+}
+
+#[test]
+fn a_byte_order_mark_does_not_shift_byte_offsets() {
+    // saphyr gives a BOM no column, but it takes three bytes.
+    let text = "\u{feff}kind: Pod\nmetadata: {name: x}\n";
+    let stream = load(text);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
+    assert_spans_agree_with_offsets(text, &stream);
+    let (key, value) = stream.root(0).unwrap().entry("kind").unwrap();
+    assert_eq!(key.span().start_byte, 3);
+    assert_eq!(&text[value.span().start_byte as usize..][..3], "Pod");
+}
+
+#[test]
+fn a_long_non_ascii_line_loads_in_linear_time() {
+    // Columns used to be found by walking each line's characters from its
+    // start: a flow sequence of 300,000 items on one non-ASCII line took
+    // minutes. Now this finishes at once.
+    let n = 300_000;
+    let text = format!("[{}]\n", vec!["é"; n].join(", "));
+    let stream = load(&text);
+    assert!(stream.errors.is_empty());
+    let root = stream.root(0).unwrap();
+    assert_eq!(root.len(), n);
+    let last = root.items().last().unwrap();
+    assert_eq!(last.span().start_byte as usize, text.len() - "é]\n".len());
+    assert_eq!(last.span().start.column as usize, 1 + 1 + 3 * (n - 1));
+    assert_eq!(
+        stream.lines.position(&text, last.span().start_byte),
+        last.span().start
+    );
+}
+
+#[test]
+fn positions_after_multibyte_text_in_long_lines_are_exact() {
+    // Past the character checkpoints: offsets and columns of nodes far into
+    // a line of mixed one- to four-byte characters.
+    let item = "ä€😀x";
+    let text = format!("k: [{}]\nnext: ✓\n", vec![item; 500].join(","));
+    let stream = load(&text);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
+    assert_spans_agree_with_offsets(&text, &stream);
+    let root = stream.root(0).unwrap();
+    for (i, node) in root.get("k").unwrap().items().enumerate() {
+        let start = node.span().start_byte as usize;
+        assert_eq!(&text[start..start + item.len()], item, "item {i}");
+        assert_eq!(node.span().start.column as usize, 1 + 4 + 5 * i);
+    }
+    let next = root.get("next").unwrap();
+    assert_eq!((next.span().start.line, next.span().start.column), (2, 7));
+}
