@@ -494,11 +494,12 @@ impl Builder<'_> {
 
     /// saphyr's lines and columns are not the text's: a lone `\r` starts a
     /// line for it and a BOM takes no column. Only its character index is
-    /// trusted; lines and columns are read off the stream's [`LineIndex`], so
-    /// that a span always agrees with the line a snippet shows.
+    /// used (corrected where it runs ahead, see [`CharMap::char_index`]);
+    /// lines and columns are read off the stream's [`LineIndex`], so that a
+    /// span always agrees with the line a snippet shows.
     fn marker_span(&self, chars: &CharMap<'_>, start: Marker, end: Marker) -> SourceSpan {
-        let start_byte = chars.byte(start.index());
-        let end_byte = chars.byte(end.index()).max(start_byte);
+        let start_byte = chars.byte(chars.char_index(start.index()));
+        let end_byte = chars.byte(chars.char_index(end.index())).max(start_byte);
         SourceSpan {
             start: self.position(chars, start_byte),
             end: self.position(chars, end_byte),
@@ -536,9 +537,80 @@ struct CharMap<'t> {
     /// Byte offset in `source` of characters 0, STRIDE, 2*STRIDE, ...; empty
     /// when the chunk is ASCII and characters are bytes.
     checkpoints: Vec<u32>,
+    /// Where saphyr's character index runs ahead of the text, in order.
+    drifts: Vec<Drift>,
+}
+
+/// A directive line after which saphyr's character index runs ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Drift {
+    /// saphyr's index of the line's first character.
+    from: usize,
+    /// How far ahead saphyr's index was before the line, and after it.
+    before: usize,
+    after: usize,
+    /// The line's own end (before its break), as a true character index.
+    line_end: usize,
+    /// saphyr's index of the next line's first character.
+    next: usize,
 }
 
 const STRIDE: usize = 64;
+
+/// Finds the directive lines of a chunk's prologue (directives stand only
+/// before a document starts) on which saphyr's character index runs ahead:
+/// those of a reserved directive (neither `%YAML` nor `%TAG`) holding
+/// non-ASCII text. Lines are split as saphyr splits them, at `\n`, `\r\n`
+/// and a lone `\r`. A BOM before a directive's `%` is skipped by saphyr
+/// but still counted in its index, as here.
+fn directive_drifts(source: &str) -> Vec<Drift> {
+    let mut drifts = Vec::new();
+    if source.is_ascii() {
+        return drifts;
+    }
+    let mut chars = 0usize;
+    let mut ahead = 0usize;
+    let mut rest = source;
+    while !rest.is_empty() {
+        let content_len = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let break_len = if rest[content_len..].starts_with("\r\n") {
+            2
+        } else {
+            usize::from(content_len < rest.len())
+        };
+        let content = &rest[..content_len];
+        let content_chars = content.chars().count();
+        let body = content.trim_start_matches('\u{feff}');
+        if let Some(directive) = body.strip_prefix('%') {
+            // saphyr reads the name and parameters as runs of non-blank
+            // characters, up to a BOM or NUL, where it stops with an error.
+            let counted = &directive[..directive
+                .find(['\u{feff}', '\0'])
+                .unwrap_or(directive.len())];
+            let name = counted.split([' ', '\t']).next().unwrap_or("");
+            let extra = counted.len() - counted.chars().count();
+            if extra > 0 && name != "YAML" && name != "TAG" {
+                let line_end = chars + content_chars;
+                drifts.push(Drift {
+                    from: chars + ahead,
+                    before: ahead,
+                    after: ahead + extra,
+                    line_end,
+                    next: line_end + break_len + ahead + extra,
+                });
+                ahead += extra;
+            }
+        } else {
+            let trimmed = body.trim_start_matches([' ', '\t']);
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                break;
+            }
+        }
+        chars += content_chars + break_len;
+        rest = &rest[content_len + break_len..];
+    }
+    drifts
+}
 
 impl<'t> CharMap<'t> {
     fn new(source: &'t str, base: usize) -> Self {
@@ -555,6 +627,23 @@ impl<'t> CharMap<'t> {
             source,
             base,
             checkpoints,
+            drifts: directive_drifts(source),
+        }
+    }
+
+    /// The true character index of saphyr's `index`. saphyr counts the
+    /// bytes, not the characters, of a reserved directive's name and
+    /// parameters (`%FOO é`), so after such a line its index is ahead by the
+    /// difference.
+    fn char_index(&self, index: usize) -> usize {
+        let k = self.drifts.partition_point(|d| d.from <= index);
+        let Some(drift) = k.checked_sub(1).map(|k| self.drifts[k]) else {
+            return index;
+        };
+        if index >= drift.next {
+            index - drift.after
+        } else {
+            (index - drift.before).min(drift.line_end)
         }
     }
 
@@ -634,6 +723,19 @@ mod split_tests {
     fn markers_need_a_separator() {
         assert_eq!(starts("a: 1\n----\nb: 2\n").len(), 1);
         assert_eq!(starts("a: 1\n--- \nb: 2\n").len(), 2);
+    }
+
+    #[test]
+    fn directive_drift_is_found_only_in_a_chunks_prologue() {
+        let drifts = |text| directive_drifts(text).len();
+        assert_eq!(drifts("%YAML 1.1\n%TAG ! tag:é\n---\na: é\n"), 0);
+        assert_eq!(drifts("%é\n# c\n%ö ü\n---\n"), 2);
+        assert_eq!(drifts("a: 1\n%é\n"), 0);
+        // `ö` is one character but two bytes: saphyr's index runs one ahead
+        // from the next line on.
+        let map = CharMap::new("%ö\n---\nx\n", 0);
+        assert_eq!(map.char_index(8), 7);
+        assert_eq!(map.char_index(1), 1);
     }
 
     #[test]

@@ -265,3 +265,35 @@ fn positions_after_multibyte_text_in_long_lines_are_exact() {
     let next = root.get("next").unwrap();
     assert_eq!((next.span().start.line, next.span().start.column), (2, 7));
 }
+
+#[test]
+fn a_reserved_directive_with_non_ascii_text_does_not_shift_spans() {
+    // Found by the yaml_loader fuzz target: saphyr counts the bytes, not
+    // the characters, of a reserved directive's name and parameters, so its
+    // character index ran ahead for the rest of the document and every span
+    // started a little past its node.
+    for text in [
+        "%\u{7c1}\n---\n-o\n",
+        "%FOO bär ✓ # ünïcode\n%ÿ\r%Ω x\n# é\n---\nkey: value\nlist: [é, 'ß']\n",
+    ] {
+        let stream = load(text);
+        assert_spans_agree_with_offsets(text, &stream);
+        let root = stream.root(0).unwrap();
+        let first = match root.kind() {
+            NodeKind::Scalar => root,
+            _ => root.entries().next().unwrap().0,
+        };
+        let start = first.span().start_byte as usize;
+        let expected = first.scalar_text().unwrap();
+        assert!(text[start..].starts_with(expected), "{text:?}: {start}");
+    }
+    let text = "%FOO bär ✓ # ünïcode\n%ÿ\r%Ω x\n# é\n---\nkey: value\nlist: [é, 'ß']\n";
+    let stream = load(text);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
+    let list = stream.root(0).unwrap().get("list").unwrap();
+    let items: Vec<_> = list.items().map(|n| n.span().start_byte as usize).collect();
+    assert_eq!(
+        items,
+        vec![text.rfind('é').unwrap(), text.find('\'').unwrap()]
+    );
+}
