@@ -20,6 +20,10 @@ pub struct EngineConfig {
     /// Files larger than this are skipped with `io/file-too-large`.
     pub max_file_size: u64,
     pub yaml_limits: Limits,
+    /// Roots (as shown in paths) that are whole repositories: only these are
+    /// judged by the repository pack, so checking `k8s/` alone does not
+    /// complain about a missing LICENSE.
+    pub repository_roots: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -29,6 +33,7 @@ impl Default for EngineConfig {
             ignore: Vec::new(),
             max_file_size: 10 * 1024 * 1024,
             yaml_limits: Limits::default(),
+            repository_roots: Vec::new(),
         }
     }
 }
@@ -38,6 +43,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     config: EngineConfig,
     selection: Selection,
+    enabled: Vec<&'static crate::RuleDef>,
 }
 
 /// What one file yielded. The file's tree is gone by now: only findings and
@@ -53,12 +59,19 @@ pub struct FileOutcome {
     pub objects: Vec<ObjectInfo>,
     /// Kept so that cross-object findings in this file honour its suppressions.
     pub suppressions: Vec<Suppression>,
+    /// The text of the few files the repository pack reads.
+    pub repo_text: Option<String>,
 }
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, String> {
         let selection = Selection::new(&config.select, &config.ignore)?;
-        Ok(Engine { config, selection })
+        let enabled = selection.enabled_rules().collect();
+        Ok(Engine {
+            config,
+            selection,
+            enabled,
+        })
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -150,41 +163,24 @@ impl Engine {
             bytes: text.len() as u64,
             ..FileOutcome::default()
         };
-        if !kind.is_yaml() {
-            return outcome;
+        if crate::repo::wants_text(path) {
+            outcome.repo_text = Some(text.to_owned());
         }
-        let schema = match kind {
-            ArtifactKind::Compose | ArtifactKind::Workflow => Schema::Yaml12,
-            _ => Schema::Yaml11,
-        };
-        let stream = yaml::parse(text, schema, self.config.yaml_limits);
-        self.yaml_errors(path, &stream, &mut outcome.findings);
-
-        let ranges = document_ranges(&stream);
         let mut collector = Collector::default();
-        suppress::scan_comments(path, text, &stream.lines, &ranges, &mut collector);
-
-        let mut objects = Vec::new();
-        for (index, _) in stream.documents.iter().enumerate() {
-            if let Some(root) = stream.root(index) {
-                collect_objects(root, path, &mut objects);
-            }
-        }
-        if !objects.is_empty() && matches!(kind, ArtifactKind::Yaml | ArtifactKind::Kubernetes) {
-            outcome.kind = Some(ArtifactKind::Kubernetes);
-            for object in &objects {
-                if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
-                    let span = object.node.span();
-                    let scope = Scope::Lines(span.start.line, span.end.line.max(span.start.line));
-                    suppress::scan_annotations(path, annotations, scope, &mut collector);
-                }
-                self.run_object_rules(object, &mut outcome.findings);
-                outcome.objects.push(ObjectInfo::from_object(object));
-            }
-        }
+        let lines = if kind == ArtifactKind::Dockerfile {
+            let lines = LineIndex::new(text);
+            suppress::scan_comments(path, text, &lines, &[], &mut collector);
+            crate::docker::run(&self.enabled, path, text, &lines, &mut outcome.findings);
+            lines
+        } else if kind.is_yaml() {
+            let stream = self.check_yaml(path, text, kind, &mut collector, &mut outcome);
+            stream.lines
+        } else {
+            return outcome;
+        };
 
         outcome.findings.append(&mut collector.problems);
-        self.assign_fingerprints(&mut outcome.findings, text, &stream.lines);
+        self.assign_fingerprints(&mut outcome.findings, text, &lines);
         apply_suppressions(
             &collector.suppressions,
             &mut outcome.findings,
@@ -196,8 +192,60 @@ impl Engine {
         outcome
     }
 
+    fn check_yaml(
+        &self,
+        path: &str,
+        text: &str,
+        kind: ArtifactKind,
+        collector: &mut Collector,
+        outcome: &mut FileOutcome,
+    ) -> YamlStream {
+        let schema = match kind {
+            ArtifactKind::Compose | ArtifactKind::Workflow => Schema::Yaml12,
+            _ => Schema::Yaml11,
+        };
+        let stream = yaml::parse(text, schema, self.config.yaml_limits);
+        self.yaml_errors(path, &stream, &mut outcome.findings);
+
+        let ranges = document_ranges(&stream);
+        suppress::scan_comments(path, text, &stream.lines, &ranges, collector);
+
+        match kind {
+            ArtifactKind::Compose => {
+                crate::compose::run(&self.enabled, path, &stream, &mut outcome.findings);
+                return stream;
+            }
+            ArtifactKind::Workflow => {
+                crate::workflows::run(&self.enabled, path, &stream, &mut outcome.findings);
+                return stream;
+            }
+            ArtifactKind::Yaml | ArtifactKind::Kubernetes => {}
+            _ => return stream,
+        }
+        let mut objects = Vec::new();
+        for (index, _) in stream.documents.iter().enumerate() {
+            if let Some(root) = stream.root(index) {
+                collect_objects(root, path, &mut objects);
+            }
+        }
+        if !objects.is_empty() {
+            outcome.kind = Some(ArtifactKind::Kubernetes);
+        }
+        for object in &objects {
+            if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
+                let span = object.node.span();
+                let scope = Scope::Lines(span.start.line, span.end.line.max(span.start.line));
+                suppress::scan_annotations(path, annotations, scope, collector);
+            }
+            self.run_object_rules(object, &mut outcome.findings);
+            outcome.objects.push(ObjectInfo::from_object(object));
+        }
+        drop(objects);
+        stream
+    }
+
     fn run_object_rules(&self, object: &Object<'_>, findings: &mut Vec<Finding>) {
-        for rule in self.selection.enabled_rules() {
+        for rule in &self.enabled {
             if let Check::Object(check) = rule.check {
                 let mut sink = Sink {
                     meta: &rule.meta,
@@ -278,7 +326,13 @@ impl Engine {
         let mut report = Report::new(roots);
         let mut objects = Vec::new();
         let mut suppressions_by_path: HashMap<String, Vec<Suppression>> = HashMap::new();
+        let mut repo_files = Vec::new();
         for mut outcome in outcomes {
+            repo_files.push(crate::repo::RepoFile {
+                path: outcome.path.clone(),
+                kind: outcome.kind,
+                text: outcome.repo_text.take(),
+            });
             match outcome.kind {
                 Some(kind) => {
                     report.files.scanned += 1;
@@ -302,7 +356,7 @@ impl Engine {
 
         let cluster = Cluster::new(objects);
         let mut cross = Vec::new();
-        for rule in self.selection.enabled_rules() {
+        for rule in &self.enabled {
             if let Check::Cluster(check) = rule.check {
                 let mut sink = ClusterSink {
                     meta: &rule.meta,
@@ -311,6 +365,12 @@ impl Engine {
                 check(&cluster, &mut sink);
             }
         }
+        let view = crate::repo::RepoView {
+            repository_roots: self.config.repository_roots.clone(),
+            files: repo_files,
+        };
+        crate::repo::run(&self.enabled, &view, &mut cross);
+        drop(view);
         let mut seen = HashMap::new();
         for finding in &mut cross {
             let anchor = finding.location.logical.clone();

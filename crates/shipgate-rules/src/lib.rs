@@ -6,11 +6,16 @@
 
 pub mod artifact;
 pub mod baseline;
+pub mod compose;
+pub mod docker;
 pub mod engine;
 pub mod k8s;
 pub mod meta;
 pub mod registry;
+pub mod repo;
+pub mod sink;
 pub mod suppress;
+pub mod workflows;
 
 pub use artifact::ArtifactKind;
 pub use engine::{Engine, EngineConfig, FileOutcome};

@@ -13,6 +13,14 @@ pub enum Check {
     Object(fn(&k8s::Object<'_>, &mut k8s::Sink<'_>)),
     /// Judges relations across every scanned object, grouped by namespace.
     Cluster(fn(&k8s::Cluster, &mut k8s::ClusterSink<'_>)),
+    /// Judges one Dockerfile.
+    Dockerfile(crate::docker::CheckFn),
+    /// Judges one Compose file.
+    Compose(crate::compose::CheckFn),
+    /// Judges one GitHub Actions workflow.
+    Workflow(crate::workflows::CheckFn),
+    /// Judges a repository as a whole, once every file has been seen.
+    Repo(crate::repo::CheckFn),
     /// Raised by the engine itself: unreadable input, malformed YAML, suppressions.
     Engine,
 }
@@ -30,7 +38,14 @@ pub struct Registry {
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
-    let mut rules: Vec<&'static RuleDef> = crate::meta::RULES.iter().chain(k8s::rules()).collect();
+    let mut rules: Vec<&'static RuleDef> = crate::meta::RULES
+        .iter()
+        .chain(k8s::rules())
+        .chain(crate::docker::RULES)
+        .chain(crate::compose::RULES)
+        .chain(crate::workflows::RULES)
+        .chain(crate::repo::RULES)
+        .collect();
     rules.sort_by_key(|r| r.meta.id);
     let by_id = rules
         .iter()

@@ -222,6 +222,16 @@ pub fn check_files(engine: &Engine, files: &[Discovered]) -> Vec<FileOutcome> {
         .collect()
 }
 
+/// The roots that are whole repositories (they hold `.git`), as displayed
+/// in paths. Only those are judged by the repository pack.
+pub fn repository_roots(roots: &[PathBuf]) -> Vec<String> {
+    roots
+        .iter()
+        .filter(|root| root.join(".git").exists())
+        .map(|root| display_path(root))
+        .collect()
+}
+
 /// Discovers, checks and reports: the whole static scan.
 pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
     let (files, problems) = discover(roots);

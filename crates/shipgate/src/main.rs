@@ -128,6 +128,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         max_file_size: args.max_file_size,
+        repository_roots: shipgate_scan::repository_roots(&args.paths),
         ..EngineConfig::default()
     })?;
     let baseline = match &args.baseline {

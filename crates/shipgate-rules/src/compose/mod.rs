@@ -1,0 +1,36 @@
+//! The Compose pack.
+
+use shipgate_core::Finding;
+use shipgate_syntax::yaml::{NodeRef, YamlStream};
+
+use crate::RuleDef;
+use crate::sink::FileSink;
+
+/// The Compose project a rule judges. Replaced by the real model.
+pub struct Compose<'a> {
+    pub root: NodeRef<'a>,
+}
+
+pub type CheckFn = fn(&Compose<'_>, &mut FileSink<'_>);
+
+pub const RULES: &[RuleDef] = &[];
+
+/// Runs the enabled Compose rules on every document of a Compose file.
+pub(crate) fn run(
+    rules: &[&'static RuleDef],
+    path: &str,
+    stream: &YamlStream,
+    findings: &mut Vec<Finding>,
+) {
+    for index in 0..stream.documents.len() {
+        let Some(root) = stream.root(index) else {
+            continue;
+        };
+        let model = Compose { root };
+        for rule in rules {
+            if let crate::Check::Compose(check) = rule.check {
+                check(&model, &mut FileSink::new(&rule.meta, path, findings));
+            }
+        }
+    }
+}
