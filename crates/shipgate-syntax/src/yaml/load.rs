@@ -293,7 +293,21 @@ impl Builder<'_> {
         };
         let end_marker = end.end;
         let node_span = self.nodes[frame.id as usize].span;
-        let end_span = self.marker_span(&st.chars, end_marker, end_marker);
+        let flow = matches!(
+            self.text.as_bytes().get(node_span.start_byte as usize),
+            Some(b'{' | b'[')
+        );
+        // A block collection ends where its last child ends; the parser only
+        // notices the end at the next token, which may be lines further on.
+        let last_child_end = frame
+            .children
+            .last()
+            .map(|child| self.nodes[*child as usize].span)
+            .filter(|_| !flow);
+        let end_span = match last_child_end {
+            Some(span) => span,
+            None => self.marker_span(&st.chars, end_marker, end_marker),
+        };
         let full = SourceSpan {
             start: node_span.start,
             end: end_span.end,

@@ -297,3 +297,15 @@ fn a_reserved_directive_with_non_ascii_text_does_not_shift_spans() {
         vec![text.rfind('é').unwrap(), text.find('\'').unwrap()]
     );
 }
+
+#[test]
+fn block_collections_end_with_their_last_child() {
+    let stream = load("spec:\n  selector:\n    app: web\n  ports:\n    - 80\n");
+    let selector = stream.root(0).unwrap().path(&["spec", "selector"]).unwrap();
+    let span = selector.span();
+    assert_eq!((span.start.line, span.end.line), (3, 3));
+    assert_eq!(span.end.column, 13);
+    let flow = load("a: {b: 1}\nc: 2\n");
+    let map = flow.root(0).unwrap().get("a").unwrap();
+    assert_eq!((map.span().start.column, map.span().end.column), (4, 10));
+}
