@@ -2,7 +2,7 @@
 # Benchmark shipgate's static scan of Kubernetes manifests, and compare it with
 # Checkov on the same corpora in the same run.
 #
-#   ./bench/run.sh                 full run (Checkov on 100 and 300 files: ~5-10 min)
+#   ./bench/run.sh                 full run (a few minutes on 2 cores, after the release build)
 #   BENCH_QUICK=1 ./bench/run.sh   quick run with small corpora (about a minute)
 #
 # Environment (all optional):
@@ -18,7 +18,7 @@
 #   SHIPGATE_BIN=path           binary to measure (default target/release/shipgate)
 #   CHECKOV_VERSION=3.3.30      version installed into the scratch virtualenv
 #   BENCH_WORK=dir              scratch folder (default bench/.work, git-ignored)
-#   BENCH_WAIT_IDLE=120         before each run, wait up to this many seconds for CPU use to
+#   BENCH_WAIT_IDLE=60          before each run, wait up to this many seconds for CPU use to
 #                               fall below 25% (0 disables; useful on shared machines)
 #
 # Output: a Markdown report on stdout and in $BENCH_WORK/results.md; raw
@@ -77,6 +77,10 @@ if [[ $SKIP_SHIPGATE != 1 ]]; then
     (cd "$ROOT" && cargo build --release -p shipgate) >&2
   fi
   [[ -x $SHIPGATE ]] || die "no shipgate binary at $SHIPGATE (build it, or set SHIPGATE_BIN, or BENCH_SKIP_SHIPGATE=1)"
+  # Measure a private copy, so a rebuild during the run cannot swap the binary under it.
+  cp "$SHIPGATE" "$WORK/shipgate"
+  SHIPGATE_SOURCE=$SHIPGATE
+  SHIPGATE="$WORK/shipgate"
   # A scan of the bundled example must complete (exit 0 or 1) before anything is timed.
   set +e
   "$SHIPGATE" check "$ROOT/examples/shop" --format json --output /dev/null >/dev/null 2>"$WORK/shipgate-preflight.err"
@@ -133,7 +137,7 @@ measure() { # label tool size cwd cmd...
   python3 "$BENCH/measure.py" run --label "$label" --tool "$tool" --corpus "$WORK/corpus-$n" \
     --corpus-files "${CORPUS_FILES[$n]}" --corpus-docs "${CORPUS_DOCS[$n]}" \
     --corpus-bytes "${CORPUS_BYTES[$n]}" --results "$RESULTS" --time-bin "$TIME_BIN" --cwd "$cwd" \
-    --wait-idle "${BENCH_WAIT_IDLE:-120}" -- "$@"
+    --wait-idle "${BENCH_WAIT_IDLE:-60}" -- "$@"
 }
 
 record() { printf '%s\n' "$*" >>"$COMMANDS"; } # for the report's Commands section
@@ -214,7 +218,7 @@ fi
   echo "| memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |"
   echo "| kernel | $(uname -sr) |"
   if [[ $SKIP_SHIPGATE != 1 ]]; then
-    echo "| shipgate | \`$SHIPGATE\` $("$SHIPGATE" --version 2>/dev/null | head -1 || true)${SHIPGATE_BIN:+ (SHIPGATE_BIN override)} |"
+    echo "| shipgate | $("$SHIPGATE" --version 2>/dev/null | head -1 || true), copied from \`$SHIPGATE_SOURCE\`${SHIPGATE_BIN:+ (SHIPGATE_BIN override)}, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [[ -n $(git -C "$ROOT" status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null) ]] && echo ' with uncommitted changes') |"
     echo "| rustc | $(rustc --version 2>/dev/null || echo unknown) |"
   fi
   if [[ $SKIP_CHECKOV != 1 ]]; then
