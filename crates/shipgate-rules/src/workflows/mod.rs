@@ -1,19 +1,44 @@
-//! The GitHub Actions workflow pack.
+//! The GitHub Actions workflow pack: supply chain (pinned actions), token
+//! permissions, untrusted input reaching a shell or a privileged checkout,
+//! secrets in logs and runner hygiene.
+
+mod injection;
+mod jobs;
+mod model;
+mod permissions;
+mod pinning;
+pub mod script;
+mod triggers;
 
 use shipgate_core::Finding;
-use shipgate_syntax::yaml::{NodeRef, YamlStream};
+use shipgate_syntax::yaml::YamlStream;
+
+pub use model::{ActionRef, Grant, Job, Permissions, Step, Trigger, Workflow, is_full_sha};
 
 use crate::RuleDef;
 use crate::sink::FileSink;
 
-/// The workflow a rule judges. Replaced by the real model.
-pub struct Workflow<'a> {
-    pub root: NodeRef<'a>,
-}
-
 pub type CheckFn = fn(&Workflow<'_>, &mut FileSink<'_>);
 
-pub const RULES: &[RuleDef] = &[];
+pub const RULES: &[RuleDef] = &[
+    pinning::ACTION_NOT_PINNED,
+    permissions::PERMISSIONS_MISSING,
+    permissions::PERMISSIONS_TOO_BROAD,
+    triggers::UNTRUSTED_CHECKOUT,
+    triggers::SELF_HOSTED_PULL_REQUEST,
+    injection::SCRIPT_INJECTION,
+    injection::SECRET_ECHOED,
+    jobs::CHECKOUT_PERSIST_CREDENTIALS,
+    jobs::JOB_TIMEOUT_MISSING,
+];
+
+/// Shared by every rule of the pack.
+pub(crate) const HARDENING_GUIDE: &str = "https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions";
+pub(crate) const PWN_REQUESTS: &str =
+    "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/";
+pub(crate) const UNTRUSTED_INPUT: &str =
+    "https://securitylab.github.com/resources/github-actions-untrusted-input/";
+pub(crate) const SCORECARD: &str = "https://github.com/ossf/scorecard/blob/main/docs/checks.md";
 
 /// Runs the enabled workflow rules on a workflow file.
 pub(crate) fn run(
@@ -23,10 +48,9 @@ pub(crate) fn run(
     findings: &mut Vec<Finding>,
 ) {
     for index in 0..stream.documents.len() {
-        let Some(root) = stream.root(index) else {
+        let Some(model) = stream.root(index).and_then(Workflow::from_root) else {
             continue;
         };
-        let model = Workflow { root };
         for rule in rules {
             if let crate::Check::Workflow(check) = rule.check {
                 check(&model, &mut FileSink::new(&rule.meta, path, findings));
