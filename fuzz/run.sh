@@ -66,6 +66,10 @@ for target in "${targets[@]}"; do
     if [[ "$jobs" -gt 1 ]]; then
         args+=(-fork="$jobs")
     fi
+    if ! cargo fuzz build --sanitizer "$sanitizer" "$target"; then
+        echo "!! $target did not build" >&2
+        exit 2
+    fi
     if ! cargo fuzz run --sanitizer "$sanitizer" "$target" "$corpus" -- "${args[@]}"; then
         echo "!! $target found a crash: see fuzz/artifacts/$target/" >&2
         status=1
