@@ -1,15 +1,21 @@
-//! The Compose pack.
+//! The Compose pack: a model of the Compose specification over
+//! position-exact YAML, and the rules that judge it, one module per theme.
+
+mod credentials;
+pub mod interpolate;
+mod model;
+
+pub use model::{
+    Build, Capability, Command, Compose, Dependency, EnvFile, EnvVar, Extends, Healthcheck, Image,
+    ImageRef, Mount, MountKind, Port, Reference, SecurityOpt, Service, Word, boolean, text,
+    value_when_unset,
+};
 
 use shipgate_core::Finding;
-use shipgate_syntax::yaml::{NodeRef, YamlStream};
+use shipgate_syntax::yaml::YamlStream;
 
 use crate::RuleDef;
 use crate::sink::FileSink;
-
-/// The Compose project a rule judges. Replaced by the real model.
-pub struct Compose<'a> {
-    pub root: NodeRef<'a>,
-}
 
 pub type CheckFn = fn(&Compose<'_>, &mut FileSink<'_>);
 
@@ -23,10 +29,9 @@ pub(crate) fn run(
     findings: &mut Vec<Finding>,
 ) {
     for index in 0..stream.documents.len() {
-        let Some(root) = stream.root(index) else {
+        let Some(model) = stream.root(index).and_then(Compose::new) else {
             continue;
         };
-        let model = Compose { root };
         for rule in rules {
             if let crate::Check::Compose(check) = rule.check {
                 check(&model, &mut FileSink::new(&rule.meta, path, findings));
