@@ -8,6 +8,8 @@ pub mod interpolate;
 mod model;
 mod mounts;
 mod privileges;
+mod reliability;
+mod structure;
 
 pub use model::{
     Build, Capability, Command, Compose, Dependency, EnvFile, EnvVar, Extends, Healthcheck, Image,
@@ -42,6 +44,13 @@ pub const RULES: &[RuleDef] = &[
     exposure::DATABASE_PORT_EXPOSED,
     exposure::AUTHENTICATION_DISABLED,
     exposure::DEVELOPMENT_MODE,
+    reliability::HEALTHCHECK_MISSING,
+    reliability::RESTART_POLICY_MISSING,
+    reliability::MEMORY_LIMIT_MISSING,
+    reliability::DEPENDS_ON_HEALTHY,
+    structure::UNDEFINED_REFERENCE,
+    structure::CONTAINER_NAME,
+    structure::VERSION_OBSOLETE,
 ];
 
 const SPEC_SERVICES: &str = "https://docs.docker.com/reference/compose-file/services/";
