@@ -176,6 +176,14 @@ const DEFECTS: &[Defect] = &[
         rule: "compose/secret-in-env",
     },
     Defect {
+        service: "redis",
+        edits: &[(
+            "\"200mb\"]",
+            "\"200mb\", \"--requirepass\", \"Zx9-vQ2_rT7\"]",
+        )],
+        rule: "compose/secret-in-env",
+    },
+    Defect {
         service: "postgres",
         edits: &[("\"127.0.0.1:5432:5432\"", "\"5432:5432\"")],
         rule: "compose/database-port-exposed",

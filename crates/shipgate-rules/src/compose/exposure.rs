@@ -3,11 +3,11 @@
 
 use std::ops::Range;
 
-use shipgate_core::{Category, Example, RuleMeta, Severity};
+use shipgate_core::{Category, Example, RuleMeta, Severity, SourceSpan};
 
 use super::credentials::{credential_name, embedded_password, not_a_literal};
 use super::interpolate::{self, Var};
-use super::{CIS, Compose, EnvVar, OWASP, SPEC_SERVICES, Service, at_node, at_span};
+use super::{CIS, Command, Compose, EnvVar, OWASP, SPEC_SERVICES, Service, at_node, at_span};
 use crate::sink::FileSink;
 use crate::{Check, RuleDef};
 
@@ -20,8 +20,8 @@ pub(super) const SECRET_IN_ENV: RuleDef = RuleDef {
         title: "Credentials are not written into the Compose file",
         severity: Severity::Error,
         category: Category::Security,
-        rationale: "A password, token or key written in `environment:` or `build.args` is in \
-            git history for good, in every clone and CI log, and in `docker inspect` for \
+        rationale: "A password, token or key written in `environment:`, `build.args` or on \
+            the command line (`--requirepass`) is in git history for good, in every clone and CI log, and in `docker inspect` for \
             anyone with access to the Docker API; build args are also baked into the image \
             history. A literal default such as `${DB_PASSWORD:-hunter2}` is the same thing: \
             it is what runs whenever the variable is not set. Values filled in from the \
@@ -106,7 +106,89 @@ fn secret_in_env(compose: &Compose<'_>, sink: &mut FileSink<'_>) {
                 report_credential(sink, service, var, "build.args", "build arg");
             }
         }
+        for (field, command) in [
+            ("command", service.command()),
+            ("entrypoint", service.entrypoint()),
+        ] {
+            if let Some(command) = command {
+                report_command_credentials(sink, service, &command, field);
+            }
+        }
     }
+}
+
+/// Flags whose value is a credential: Redis's and most CLIs' password options.
+const CREDENTIAL_FLAGS: &[&str] = &[
+    "--requirepass",
+    "--masterauth",
+    "--password",
+    "--pass",
+    "--db-password",
+    "--admin-password",
+    "--root-password",
+    "--token",
+    "--auth-token",
+    "--api-key",
+    "--secret",
+];
+
+/// `--requirepass hunter2` and `--password=hunter2` on a command line, which
+/// `docker inspect` and `ps` on the host show to anyone.
+fn report_command_credentials(
+    sink: &mut FileSink<'_>,
+    service: &Service<'_>,
+    command: &Command<'_>,
+    field: &str,
+) {
+    let words = command.words();
+    for (index, word) in words.iter().enumerate() {
+        let (flag, value, range) = match word.text.split_once('=') {
+            Some((flag, value)) if CREDENTIAL_FLAGS.contains(&flag) => {
+                (flag, value, flag.len() + 1..word.text.len())
+            }
+            Some(_) => continue,
+            None if CREDENTIAL_FLAGS.contains(&word.bare()) => {
+                let Some(next) = words.get(index + 1) else {
+                    continue;
+                };
+                let span = next.span();
+                if is_literal_argument(next.text) {
+                    credential_argument(sink, service, field, word.bare(), span);
+                }
+                continue;
+            }
+            None => continue,
+        };
+        if is_literal_argument(value) {
+            credential_argument(sink, service, field, flag, word.subspan(range));
+        }
+    }
+}
+
+fn is_literal_argument(value: &str) -> bool {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    !value.starts_with('-') && !interpolate::is_interpolated(value) && !not_a_literal(value)
+}
+
+fn credential_argument(
+    sink: &mut FileSink<'_>,
+    service: &Service<'_>,
+    field: &str,
+    flag: &str,
+    span: SourceSpan,
+) {
+    at_span(
+        sink,
+        service,
+        span,
+        &format!("{field}[{flag}]"),
+        format!(
+            "`{flag}` of service `{}` is given a literal credential on the command line",
+            service.name
+        ),
+    )
+    .add_redaction(span)
+    .set_help("read it from a secret file or an environment variable interpolated at deploy time");
 }
 
 fn report_credential(

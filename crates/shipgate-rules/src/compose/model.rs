@@ -641,7 +641,12 @@ pub struct Word<'a> {
 
 impl Word<'_> {
     pub fn span(&self) -> SourceSpan {
-        scalar_subspan(self.node, self.start..self.start + self.text.len())
+        self.subspan(0..self.text.len())
+    }
+
+    /// The source region of bytes `range` of the word.
+    pub fn subspan(&self, range: Range<usize>) -> SourceSpan {
+        scalar_subspan(self.node, self.start + range.start..self.start + range.end)
     }
 
     /// The word without the quotes a shell would strip.

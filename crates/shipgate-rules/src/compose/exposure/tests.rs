@@ -179,3 +179,20 @@ fn development_modes() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn command_line_credentials() {
+    let text = "services:
+  redis:
+    image: redis:7
+    command: redis-server --requirepass hunter2 --appendonly yes
+  cli:
+    image: x:1
+    entrypoint: [\"app\", \"--password=s3cr3t\", \"--token\", \"${TOKEN}\", \"--pass\", \"--verbose\"]
+";
+    let found = findings("compose/secret-in-env", text);
+    assert_eq!(positions(&found), vec![(4, 41), (7, 37)], "{found:#?}");
+    assert_eq!(redacted(text, &found[0]), vec!["hunter2"]);
+    assert_eq!(redacted(text, &found[1]), vec!["s3cr3t"]);
+    assert!(!found[0].message.contains("hunter2"));
+}
