@@ -51,6 +51,7 @@ pub(super) const SECRET_IN_ENV: RuleDef = RuleDef {
 };
 
 /// What kind of literal credential a value holds, and where in the value.
+#[derive(Clone, Copy)]
 enum Leak<'v> {
     /// The whole value.
     Value,
@@ -217,14 +218,21 @@ fn report_credential(
              when `{variable}` is unset"
         ),
     };
-    let help = if name.ends_with("_FILE") || what != "variable" {
-        "pass the credential as a secret file (top-level `secrets:`) and rotate the exposed value"
-            .to_owned()
-    } else {
-        format!(
+    let help = match leak {
+        Leak::Default(variable) => format!(
+            "drop the default so the value must come from the environment: \
+             `${{{variable}:?set {variable}}}`; rotate the exposed value"
+        ),
+        Leak::Embedded => "keep the password out of the written value: interpolate it \
+            (`://user:${PASSWORD:?}@host`) or read it from a secret file; rotate the exposed value"
+            .to_owned(),
+        Leak::Value if what == "variable" => format!(
             "mount it as a secret and set `{name}_FILE: /run/secrets/<name>` if the image \
              supports it, or use `${{{name}:?}}`; rotate the exposed value"
-        )
+        ),
+        Leak::Value => "pass it as a build secret (`build.secrets`, `RUN --mount=type=secret`), \
+            not an arg; rotate the exposed value"
+            .to_owned(),
     };
     at_node(sink, service, var.node, &format!("{field}.{name}"), message)
         .add_redaction(var.span(range))
