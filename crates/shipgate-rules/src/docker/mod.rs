@@ -102,6 +102,21 @@ pub(crate) fn run(
     }
 }
 
+/// The first and last line of each instruction, heredocs included. A peer's
+/// ignore comment (hadolint's above all) means the whole instruction, while
+/// our findings point at a word that may sit on a continuation line: these
+/// ranges let the engine scope such comments by instruction.
+pub fn instruction_lines(text: &str, lines: &LineIndex) -> Vec<(u32, u32)> {
+    df::parse(text)
+        .instructions
+        .iter()
+        .map(|i| {
+            let span = lines.span(text, i.span.start, i.span.end);
+            (span.start.line, span.end.line.max(span.start.line))
+        })
+        .collect()
+}
+
 impl<'a> Dockerfile<'a> {
     pub fn new(file: &'a df::Dockerfile, text: &'a str, lines: &'a LineIndex) -> Self {
         Dockerfile {

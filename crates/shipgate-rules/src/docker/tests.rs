@@ -187,3 +187,10 @@ fn logical_addresses_name_the_stage_and_instruction() {
     let findings = check("docker/sudo", text);
     assert_eq!(findings[0].location.logical, "stage[build] > RUN[1] > sudo");
 }
+
+#[test]
+fn instruction_lines_cover_continuations_and_heredocs() {
+    let text = "FROM a:1\n# note\nRUN a \\\n  b\nRUN <<EOF\nx\nEOF\n";
+    let lines = LineIndex::new(text);
+    assert_eq!(instruction_lines(text, &lines), [(1, 1), (3, 4), (5, 7)]);
+}
