@@ -230,20 +230,28 @@ fn write_report(
     options: &RenderOptions,
     output: Option<&PathBuf>,
 ) -> Result<(), String> {
-    let mut buffer = Vec::new();
-    shipgate_report::render(report, format, sources, options, &mut buffer)
-        .map_err(|e| format!("cannot render the report: {e}"))?;
-    match output {
-        Some(path) => std::fs::write(path, &buffer)
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is the reader's choice, not an error.
-            match stdout.write_all(&buffer).and_then(|()| stdout.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
-                _ => Ok(()),
-            }
+    // Rendered straight into a buffered writer: a report of a large tree can
+    // be hundreds of megabytes, and holding it whole would double the peak.
+    let result = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            shipgate_report::render(report, format, sources, options, &mut writer)
+                .and_then(|()| writer.flush())
         }
+        None => {
+            let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
+            shipgate_report::render(report, format, sources, options, &mut writer)
+                .and_then(|()| writer.flush())
+        }
+    };
+    match result {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the report: {e}"))
+        }
+        _ => Ok(()),
     }
 }
 
