@@ -23,16 +23,20 @@ pub(crate) fn wants_text(path: &str, name: &str) -> bool {
 
 /// `requirements.txt`, `requirements-dev.txt`, `requirements/prod.txt`.
 fn is_requirements(path: &str, name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    if !lower.ends_with(".txt") {
+    // Called for every file of the tree: compare in place, allocate nothing.
+    let starts = |s: &str, prefix: &str| {
+        s.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    let is_txt = name.len() > 4
+        && name
+            .get(name.len() - 4..)
+            .is_some_and(|e| e.eq_ignore_ascii_case(".txt"));
+    if !is_txt {
         return false;
     }
-    let parent = path
-        .rsplit('/')
-        .nth(1)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    lower.starts_with("requirements") || parent == "requirements"
+    let parent = path.rsplit('/').nth(1).unwrap_or("");
+    starts(name, "requirements") || parent.eq_ignore_ascii_case("requirements")
 }
 
 /// npm and its successors all read `package.json`; any of their lockfiles will do.

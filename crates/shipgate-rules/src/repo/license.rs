@@ -5,6 +5,13 @@
 /// Whether a file name is one GitHub and package registries read as the
 /// license: `LICENSE`, `LICENCE.md`, `COPYING`, `LICENSE-MIT`, `UNLICENSE`...
 pub(crate) fn is_license_file(name: &str) -> bool {
+    // Called for every file of the tree: rule most names out before allocating.
+    if !matches!(
+        name.as_bytes().first(),
+        Some(b'L' | b'l' | b'C' | b'c' | b'U' | b'u')
+    ) {
+        return false;
+    }
     let upper = name.to_ascii_uppercase();
     let (stem, extension) = upper.split_once('.').unwrap_or((&upper, ""));
     let named = ["LICENSE", "LICENCE", "COPYING", "UNLICENSE"]

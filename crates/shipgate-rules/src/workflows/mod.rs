@@ -7,7 +7,7 @@ mod jobs;
 mod model;
 mod permissions;
 mod pinning;
-pub mod script;
+mod script;
 mod triggers;
 
 use shipgate_core::Finding;
