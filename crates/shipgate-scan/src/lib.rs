@@ -222,12 +222,23 @@ pub fn check_files(engine: &Engine, files: &[Discovered]) -> Vec<FileOutcome> {
         .collect()
 }
 
-/// The roots that are whole repositories (they hold `.git`), as displayed
-/// in paths. Only those are judged by the repository pack.
+/// The roots that are whole projects, as displayed in paths: folders that
+/// hold `.git`, or a README (a project checked out without its history, or
+/// one of several in a monorepo). Only those are judged by the repository
+/// pack, so `shipgate check k8s/` does not ask the manifests folder for a
+/// LICENSE.
 pub fn repository_roots(roots: &[PathBuf]) -> Vec<String> {
+    const MARKERS: &[&str] = &[
+        ".git",
+        "README.md",
+        "README",
+        "README.rst",
+        "README.txt",
+        "README.adoc",
+    ];
     roots
         .iter()
-        .filter(|root| root.join(".git").exists())
+        .filter(|root| root.is_dir() && MARKERS.iter().any(|m| root.join(m).exists()))
         .map(|root| display_path(root))
         .collect()
 }

@@ -107,6 +107,22 @@ fn oversized_and_binary_files_are_skipped_with_a_diagnostic() {
 }
 
 #[test]
+fn project_roots_are_folders_with_git_or_a_readme() {
+    let dir = tree(&[
+        ("app/README.md", "# app"),
+        ("k8s/a.yaml", "a: 1"),
+        ("lib/.git/HEAD", "ref"),
+    ]);
+    let roots: Vec<PathBuf> = ["app", "k8s", "lib", "app/README.md"]
+        .iter()
+        .map(|r| dir.path().join(r))
+        .collect();
+    let found = repository_roots(&roots);
+    let names: Vec<&str> = found.iter().filter_map(|r| r.rsplit('/').next()).collect();
+    assert_eq!(names, ["app", "lib"]);
+}
+
+#[test]
 fn a_file_root_is_checked_directly() {
     let dir = tree(&[("one.yaml", "a: [1\n")]);
     let engine = Engine::new(Default::default()).expect("engine");
