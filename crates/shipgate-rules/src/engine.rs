@@ -1,13 +1,11 @@
 use std::collections::{HashMap, HashSet};
 
-use shipgate_core::{
-    Finding, Fingerprint, Location, Report, RuleSummary, Severity, SourceSpan, SuppressedFinding,
-};
+use shipgate_core::{Finding, Fingerprint, Location, Report, RuleSummary, SuppressedFinding};
 use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
 
 use crate::artifact::ArtifactKind;
-use crate::k8s::{self, Cluster, ClusterSink, Object, ObjectInfo, Sink};
+use crate::k8s::{Cluster, ClusterSink, Object, ObjectInfo, Sink};
 use crate::meta;
 use crate::registry::{Check, Selection, finding, registry};
 use crate::suppress::{self, Collector, Scope, Suppression};
@@ -115,23 +113,20 @@ impl Engine {
             return self.too_large(path, bytes.len() as u64);
         }
         let head = &bytes[..bytes.len().min(8192)];
-        if memchr_nul(head) {
+        if head.contains(&0) {
             let mut outcome = self.skipped(path, meta::BINARY_FILE, "skipped: binary file");
             outcome.bytes = bytes.len() as u64;
             return outcome;
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => self.check_text(path, text, kind),
-            Err(err) if kind == ArtifactKind::Text => {
-                // Plain text in another encoding is not an artifact we judge.
-                let _ = err;
-                FileOutcome {
-                    path: path.to_owned(),
-                    kind: Some(kind),
-                    bytes: bytes.len() as u64,
-                    ..FileOutcome::default()
-                }
-            }
+            // Plain text in another encoding is not an artifact we judge.
+            Err(_) if kind == ArtifactKind::Text => FileOutcome {
+                path: path.to_owned(),
+                kind: Some(kind),
+                bytes: bytes.len() as u64,
+                ..FileOutcome::default()
+            },
             Err(err) => {
                 let valid = err.valid_up_to();
                 let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or("");
@@ -492,19 +487,3 @@ fn collect_objects<'a>(root: NodeRef<'a>, path: &'a str, out: &mut Vec<Object<'a
     }
     out.push(object);
 }
-
-fn memchr_nul(bytes: &[u8]) -> bool {
-    bytes.contains(&0)
-}
-
-/// The severity at or above which a finding fails the run.
-pub fn blocking(report: &Report, threshold: Severity) -> bool {
-    report.summary.at_least(threshold) > 0
-}
-
-#[allow(dead_code)]
-fn span_of(node: NodeRef<'_>) -> SourceSpan {
-    node.span()
-}
-
-pub use k8s::WORKLOAD_KINDS;
