@@ -22,6 +22,8 @@ pub struct Dockerfile<'a> {
     pub text: &'a str,
     lines: &'a LineIndex,
     final_image: Vec<usize>,
+    /// For each instruction, how many of the same keyword precede it in its stage.
+    ordinals: Vec<usize>,
 }
 
 pub type CheckFn = fn(&Dockerfile<'_>, &mut FileSink<'_>);
@@ -119,11 +121,23 @@ pub fn instruction_lines(text: &str, lines: &LineIndex) -> Vec<(u32, u32)> {
 
 impl<'a> Dockerfile<'a> {
     pub fn new(file: &'a df::Dockerfile, text: &'a str, lines: &'a LineIndex) -> Self {
+        let mut counts: std::collections::HashMap<(Option<usize>, Keyword), usize> =
+            std::collections::HashMap::new();
+        let ordinals = file
+            .instructions
+            .iter()
+            .map(|i| {
+                let count = counts.entry((i.stage, i.keyword)).or_default();
+                *count += 1;
+                *count - 1
+            })
+            .collect();
         Dockerfile {
             file,
             text,
             lines,
             final_image: file.final_image_stages(),
+            ordinals,
         }
     }
 
@@ -172,10 +186,7 @@ impl<'a> Dockerfile<'a> {
         let Some(instruction) = self.file.instructions.get(index) else {
             return String::new();
         };
-        let nth = self.file.instructions[..index]
-            .iter()
-            .filter(|i| i.stage == instruction.stage && i.keyword == instruction.keyword)
-            .count();
+        let nth = self.ordinals.get(index).copied().unwrap_or(0);
         format!(
             "{} > {}[{nth}]",
             self.stage_label(instruction.stage),

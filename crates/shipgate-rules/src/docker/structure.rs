@@ -2,7 +2,9 @@
 //! variables they use.
 
 use shipgate_core::{Alias, Category, Example, RuleMeta, Severity, Tool};
-use shipgate_syntax::dockerfile::{Args, CommandForm, Connector, Keyword};
+use std::collections::{HashMap, HashSet};
+
+use shipgate_syntax::dockerfile::{Args, CommandForm, Connector, Keyword, PREDEFINED_ARGS};
 
 use super::{Dockerfile, REFERENCE};
 use crate::sink::FileSink;
@@ -199,87 +201,140 @@ fn shell_references(text: &str) -> Vec<(usize, String)> {
 }
 
 fn arg_used_before_declared(model: &Dockerfile<'_>, sink: &mut FileSink<'_>) {
-    let globals: Vec<String> = model
-        .file
-        .global_args()
-        .map(|p| p.key.value.clone())
-        .collect();
-    for (index, instruction) in model.instructions() {
-        let Some(stage) = instruction.stage.and_then(|s| model.file.stages.get(s)) else {
+    for (index, instruction) in model.of(Keyword::From) {
+        let Args::From { image, .. } = &instruction.args else {
             continue;
         };
-        let scope = model.file.scope_at(index);
-        // The words BuildKit expands itself, and the shell text of RUN, whose
-        // shell sees declared ARGs as environment variables.
-        let mut references: Vec<(String, shipgate_syntax::dockerfile::Span)> = Vec::new();
-        match (&instruction.keyword, &instruction.args) {
-            (Keyword::Run, Args::Command(CommandForm::Shell(shell))) => {
-                for command in &shell.commands {
-                    for word in &command.words {
-                        for (_, name) in shell_references(&word.raw) {
-                            references.push((name, word.span));
-                        }
-                    }
-                }
-            }
-            (Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell, _) => {}
-            (Keyword::From, Args::From { image, .. }) => {
-                let expansion = model.expand(index, &image.raw);
-                for name in expansion.undefined {
-                    sink.at(
-                        model.span(image.span),
-                        model.logical(index),
-                        format!("`${name}` in FROM is not a global ARG, so it expands to nothing"),
-                    )
-                    .set_help(format!(
-                        "declare `ARG {name}=<default>` before the first FROM"
-                    ));
-                }
-                continue;
-            }
-            (_, args) => {
-                for word in words_of(args) {
-                    for name in model.expand(index, &word.raw).undefined {
-                        references.push((name, word.span));
+        for name in model.expand(index, &image.raw).undefined {
+            sink.at(
+                model.span(image.span),
+                model.logical(index),
+                format!("`${name}` in FROM is not a global ARG, so it expands to nothing"),
+            )
+            .set_help(format!(
+                "declare `ARG {name}=<default>` before the first FROM"
+            ));
+        }
+    }
+    let globals: HashSet<&str> = model
+        .file
+        .global_args()
+        .map(|p| p.key.value.as_str())
+        .collect();
+    for stage in &model.file.stages {
+        // Names only, gathered in one pass: what each instruction could see.
+        let mut declared: HashSet<&str> = HashSet::new();
+        for ancestor in model.file.lineage(stage.index).iter().skip(1) {
+            if let Some(ancestor) = model.file.stages.get(*ancestor) {
+                for i in model.file.stage_instructions(ancestor) {
+                    if i.keyword == Keyword::Env {
+                        declared.extend(i.pairs().iter().map(|p| p.key.value.as_str()));
                     }
                 }
             }
         }
-        let shell_assigned = |name: &str| {
-            instruction.commands().any(|c| {
-                c.words
-                    .iter()
-                    .any(|w| w.value.starts_with(&format!("{name}=")))
-            })
+        let mut arg_positions: HashMap<&str, Vec<usize>> = HashMap::new();
+        for index in stage.from + 1..stage.end {
+            if let Some(i) = model.file.instructions.get(index)
+                && i.keyword == Keyword::Arg
+            {
+                for pair in i.pairs() {
+                    arg_positions
+                        .entry(&pair.key.value)
+                        .or_default()
+                        .push(index);
+                }
+            }
+        }
+        let context = Context {
+            globals: &globals,
+            arg_positions: &arg_positions,
         };
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, span) in &references {
-            if scope.is_declared(name) || seen.contains(&name.as_str()) || shell_assigned(name) {
+        for index in stage.from + 1..stage.end {
+            let Some(instruction) = model.file.instructions.get(index) else {
+                continue;
+            };
+            check_references(model, sink, index, &context, &declared);
+            if matches!(instruction.keyword, Keyword::Arg | Keyword::Env) {
+                declared.extend(instruction.pairs().iter().map(|p| p.key.value.as_str()));
+            }
+        }
+    }
+}
+
+/// What a stage knows about its arguments before its instructions are checked.
+struct Context<'a> {
+    globals: &'a HashSet<&'a str>,
+    /// Where each name is declared by an `ARG` of the stage, in order.
+    arg_positions: &'a HashMap<&'a str, Vec<usize>>,
+}
+
+fn check_references(
+    model: &Dockerfile<'_>,
+    sink: &mut FileSink<'_>,
+    index: usize,
+    context: &Context<'_>,
+    declared: &HashSet<&str>,
+) {
+    let Some(instruction) = model.file.instructions.get(index) else {
+        return;
+    };
+    // The words BuildKit expands itself, and the shell text of RUN, whose
+    // shell sees declared ARGs as environment variables.
+    let words: Vec<&shipgate_syntax::dockerfile::Word> =
+        match (&instruction.keyword, &instruction.args) {
+            (Keyword::Run, Args::Command(CommandForm::Shell(shell))) => {
+                shell.commands.iter().flat_map(|c| c.words.iter()).collect()
+            }
+            (Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell, _) => Vec::new(),
+            (_, args) => words_of(args),
+        };
+    if !words.iter().any(|w| w.raw.contains('$')) {
+        return;
+    }
+    // Variables the RUN's own shell assigns (`V=1; echo $V`) are not ARGs.
+    let assigned: HashSet<&str> = instruction
+        .commands()
+        .flat_map(|c| c.words.iter())
+        .filter_map(|w| w.value.split_once('=').map(|(name, _)| name))
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for word in words {
+        if !word.raw.contains('$') {
+            continue;
+        }
+        for (_, name) in shell_references(&word.raw) {
+            if declared.contains(name.as_str())
+                || assigned.contains(name.as_str())
+                || !seen.insert(name.clone())
+            {
                 continue;
             }
-            let declared_later = (index + 1..stage.end).find(|i| {
-                model.file.instructions.get(*i).is_some_and(|later| {
-                    later.keyword == Keyword::Arg
-                        && later.pairs().iter().any(|p| p.key.value == *name)
-                })
-            });
+            let declared_later = context
+                .arg_positions
+                .get(name.as_str())
+                .and_then(|positions| positions.iter().find(|p| **p > index).copied());
             let message = if let Some(later) = declared_later {
                 let line = model
                     .span(model.file.instructions[later].keyword_span)
                     .start
                     .line;
                 format!("`{name}` is used before its ARG on line {line}, so it is empty here")
-            } else if globals.contains(name) {
+            } else if context.globals.contains(name.as_str()) {
                 format!(
-                    "global ARG `{name}` is not visible in this stage until it is declared again \
-                     with `ARG {name}`"
+                    "global ARG `{name}` is not visible in this stage until it is declared \
+                     again with `ARG {name}`"
+                )
+            } else if PREDEFINED_ARGS.contains(&name.as_str()) {
+                format!(
+                    "platform argument `{name}` is empty in a stage until it is declared with \
+                     `ARG {name}`"
                 )
             } else {
                 continue;
             };
-            seen.push(name);
             sink.at(
-                model.span(*span),
+                model.span(word.span),
                 format!("{} > ${name}", model.logical(index)),
                 message,
             )
@@ -330,67 +385,67 @@ pub(super) const PIPE_WITHOUT_PIPEFAIL: RuleDef = RuleDef {
 };
 
 fn pipe_without_pipefail(model: &Dockerfile<'_>, sink: &mut FileSink<'_>) {
-    for (index, instruction) in model.of(Keyword::Run) {
-        let Some(CommandForm::Shell(shell)) = instruction.command() else {
-            continue;
-        };
-        let Some(piped) = shell
-            .commands
-            .iter()
-            .find(|c| c.connector == Connector::Pipe)
-        else {
-            continue;
-        };
-        if shell.text.contains("pipefail") || shell_sets_pipefail(model, index) {
-            continue;
+    // Whether the SHELL in effect sets pipefail, at the end of each stage: a
+    // stage starts with the state its base stage ended with.
+    let mut ends: Vec<bool> = Vec::with_capacity(model.file.stages.len());
+    for stage in &model.file.stages {
+        let mut pipefail = stage
+            .base
+            .and_then(|b| ends.get(b).copied())
+            .unwrap_or(false);
+        for index in stage.from + 1..stage.end {
+            let Some(instruction) = model.file.instructions.get(index) else {
+                continue;
+            };
+            match instruction.keyword {
+                Keyword::Shell => {
+                    pipefail = matches!(instruction.command(), Some(CommandForm::Exec { words, .. })
+                        if words.iter().any(|w| w.value.contains("pipefail")));
+                }
+                Keyword::Run if !pipefail => report_pipe(model, sink, index),
+                _ => {}
+            }
         }
-        // Point at the `|` itself, between the two commands.
-        let from = shell
-            .commands
-            .iter()
-            .take_while(|c| c.span.start < piped.span.start)
-            .last()
-            .map_or(shell.span.start, |c| c.span.end) as usize;
-        let to = piped.span.start as usize;
-        let bar = model
-            .text
-            .get(from..to)
-            .and_then(|between| between.find('|'))
-            .map(|at| from + at);
-        let span = match bar {
-            Some(at) => shipgate_syntax::dockerfile::Span::new(at as u32, at as u32 + 1),
-            None => piped.span,
-        };
-        sink.at(
-            model.span(span),
-            format!("{} > pipe", model.logical(index)),
-            "a failure before the last command of this pipe does not fail the build",
-        )
-        .set_help("set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before this RUN");
+        ends.push(pipefail);
     }
 }
 
-/// Whether a `SHELL` with `-o pipefail` is in effect at instruction `index`.
-fn shell_sets_pipefail(model: &Dockerfile<'_>, index: usize) -> bool {
-    let Some(stage) = model.file.instructions.get(index).and_then(|i| i.stage) else {
-        return false;
+fn report_pipe(model: &Dockerfile<'_>, sink: &mut FileSink<'_>, index: usize) {
+    let Some(CommandForm::Shell(shell)) =
+        model.file.instructions.get(index).and_then(|i| i.command())
+    else {
+        return;
     };
-    let lineage = model.file.lineage(stage);
-    // The nearest SHELL wins: search this stage before the instruction, then
-    // its ancestors from the end.
-    for (position, s) in lineage.iter().enumerate() {
-        let Some(stage) = model.file.stages.get(*s) else {
-            continue;
-        };
-        let end = if position == 0 { index } else { stage.end };
-        let shell = model.file.instructions[stage.from..end.max(stage.from)]
-            .iter()
-            .rev()
-            .find(|i| i.keyword == Keyword::Shell);
-        if let Some(shell) = shell {
-            return matches!(shell.command(), Some(CommandForm::Exec { words, .. })
-                if words.iter().any(|w| w.value.contains("pipefail")));
-        }
+    let Some(position) = shell
+        .commands
+        .iter()
+        .position(|c| c.connector == Connector::Pipe)
+    else {
+        return;
+    };
+    if shell.text.contains("pipefail") {
+        return;
     }
-    false
+    let piped = &shell.commands[position];
+    // Point at the `|` itself, between the two commands.
+    let from = position
+        .checked_sub(1)
+        .and_then(|p| shell.commands.get(p))
+        .map_or(shell.span.start, |c| c.span.end) as usize;
+    let to = piped.span.start as usize;
+    let bar = model
+        .text
+        .get(from..to)
+        .and_then(|between| between.find('|'))
+        .map(|at| from + at);
+    let span = match bar {
+        Some(at) => shipgate_syntax::dockerfile::Span::new(at as u32, at as u32 + 1),
+        None => piped.span,
+    };
+    sink.at(
+        model.span(span),
+        format!("{} > pipe", model.logical(index)),
+        "a failure before the last command of this pipe does not fail the build",
+    )
+    .set_help("set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before this RUN");
 }

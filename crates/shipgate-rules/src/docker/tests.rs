@@ -27,12 +27,14 @@ fn def_static(def: &RuleDef) -> &'static RuleDef {
         .unwrap_or_else(|| panic!("{} is not registered", def.meta.id))
 }
 
-/// `(line, column)` of each finding.
+/// `(line, column)` of each finding, in file order.
 fn at(findings: &[Finding]) -> Vec<(u32, u32)> {
-    findings
+    let mut positions: Vec<(u32, u32)> = findings
         .iter()
         .filter_map(|f| f.location.span.map(|s| (s.start.line, s.start.column)))
-        .collect()
+        .collect();
+    positions.sort_unstable();
+    positions
 }
 
 #[test]
@@ -169,9 +171,9 @@ fn copy_from_references() {
 #[test]
 fn args_used_before_declaration() {
     let rule = "docker/arg-used-before-declared";
-    let text = "ARG V=1\nFROM a:${V}\nRUN echo $V\nCOPY app-${LATER}.jar /app/\nARG LATER=2\nRUN X=1; echo $X $HOME\nFROM b:$MISSING\n";
+    let text = "ARG V=1\nFROM a:${V}\nRUN echo $V\nCOPY app-${LATER}.jar /app/\nARG LATER=2\nRUN X=1; echo $X $HOME\nFROM b:$MISSING\nRUN echo $TARGETARCH\nARG TARGETOS\nRUN echo $TARGETOS\n";
     let findings = check(rule, text);
-    assert_eq!(at(&findings), [(3, 10), (4, 6), (7, 6)]);
+    assert_eq!(at(&findings), [(3, 10), (4, 6), (7, 6), (8, 10)]);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! arguments of the instructions it expands itself (everything except the
 //! commands handed to a shell).
 
+use std::collections::HashMap;
+
 use super::{Dockerfile, Keyword, PREDEFINED_ARGS, PROXY_ARGS};
 
 /// What a name resolves to in a scope.
@@ -250,23 +252,30 @@ pub enum Var {
 /// The `ARG` and `ENV` variables visible at one instruction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
-    /// Later entries shadow earlier ones; `bool` marks `ENV`, which an `ARG`
-    /// of the same name never overrides.
-    vars: Vec<(String, Var, bool)>,
+    /// Each name's value, and whether it came from `ENV`, which an `ARG` of
+    /// the same name never overrides.
+    vars: HashMap<String, (Var, bool)>,
     escape: char,
 }
 
 impl Scope {
+    fn new(escape: char) -> Self {
+        Scope {
+            vars: HashMap::new(),
+            escape,
+        }
+    }
+
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
-        match self.vars.iter().rev().find(|(n, _, _)| n == name) {
-            Some((_, Var::Value(v), _)) => Lookup::Value(v),
-            Some((_, Var::Unknown, _)) => Lookup::Unknown,
+        match self.vars.get(name) {
+            Some((Var::Value(v), _)) => Lookup::Value(v),
+            Some((Var::Unknown, _)) => Lookup::Unknown,
             None => Lookup::Undefined,
         }
     }
 
     pub fn is_declared(&self, name: &str) -> bool {
-        self.vars.iter().any(|(n, _, _)| n == name)
+        self.vars.contains_key(name)
     }
 
     pub fn expand(&self, raw: &str) -> Expansion {
@@ -279,14 +288,14 @@ impl Scope {
     }
 
     fn set_arg(&mut self, name: &str, value: Var) {
-        if self.vars.iter().any(|(n, _, env)| *env && n == name) {
+        if self.vars.get(name).is_some_and(|(_, env)| *env) {
             return;
         }
-        self.vars.push((name.to_owned(), value, false));
+        self.vars.insert(name.to_owned(), (value, false));
     }
 
     fn set_env(&mut self, name: &str, value: Var) {
-        self.vars.push((name.to_owned(), value, true));
+        self.vars.insert(name.to_owned(), (value, true));
     }
 }
 
@@ -297,10 +306,7 @@ impl Dockerfile {
     /// the stages it is built on, then the stage's own `ARG`s and `ENV`s
     /// declared before the instruction.
     pub fn scope_at(&self, index: usize) -> Scope {
-        let mut scope = Scope {
-            vars: Vec::new(),
-            escape: self.escape,
-        };
+        let mut scope = Scope::new(self.escape);
         let Some(instruction) = self.instructions.get(index) else {
             return scope;
         };
@@ -318,7 +324,7 @@ impl Dockerfile {
                     self.declare(i, &global, &mut scope);
                 }
             }
-            scope.vars.retain(|(_, _, env)| *env);
+            scope.vars.retain(|_, (_, env)| *env);
         }
         if let Some(s) = self.stages.get(stage) {
             for i in s.from + 1..index.min(s.end) {
@@ -329,10 +335,7 @@ impl Dockerfile {
     }
 
     fn global_scope(&self, before: usize) -> Scope {
-        let mut scope = Scope {
-            vars: Vec::new(),
-            escape: self.escape,
-        };
+        let mut scope = Scope::new(self.escape);
         for name in PREDEFINED_ARGS.iter().chain(PROXY_ARGS) {
             scope.set_arg(name, Var::Unknown);
         }
@@ -363,12 +366,16 @@ impl Dockerfile {
                 // Each pair sees the values of the instruction's earlier
                 // pairs only from the next instruction on; BuildKit expands
                 // the whole line against the scope before it.
-                let before = scope.clone();
-                for pair in instruction.pairs() {
-                    let value = pair
-                        .value
-                        .as_ref()
-                        .map_or(Var::Value(String::new()), |v| to_var(before.expand(&v.raw)));
+                let values: Vec<Var> = instruction
+                    .pairs()
+                    .iter()
+                    .map(|pair| {
+                        pair.value
+                            .as_ref()
+                            .map_or(Var::Value(String::new()), |v| to_var(scope.expand(&v.raw)))
+                    })
+                    .collect();
+                for (pair, value) in instruction.pairs().iter().zip(values) {
                     scope.set_env(&pair.key.value, value);
                 }
             }
@@ -390,6 +397,13 @@ impl Dockerfile {
 
     /// Expands a word of instruction `index` in its scope.
     pub fn expand_at(&self, index: usize, raw: &str) -> Expansion {
+        if !raw.contains('$') {
+            // Nothing to look up: skip building the scope.
+            return Expansion {
+                value: unquote(raw, self.escape),
+                ..Expansion::default()
+            };
+        }
         self.scope_at(index).expand(raw)
     }
 }

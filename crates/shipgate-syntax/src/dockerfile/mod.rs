@@ -479,8 +479,8 @@ impl Dockerfile {
         let mut current = stage;
         while let Some(base) = self.stages.get(current).and_then(|s| s.base) {
             // Bases always come earlier, so this ends; the check keeps a
-            // malformed model from looping.
-            if base >= current || chain.contains(&base) {
+            // hand-built model from looping.
+            if base >= current {
                 break;
             }
             chain.push(base);
