@@ -151,7 +151,6 @@ impl Engine {
     /// Checks a file's text. `kind` comes from its path; YAML is promoted to
     /// Kubernetes when its documents say so.
     pub fn check_text(&self, path: &str, text: &str, kind: ArtifactKind) -> FileOutcome {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut outcome = FileOutcome {
             path: path.to_owned(),
             kind: Some(kind),
