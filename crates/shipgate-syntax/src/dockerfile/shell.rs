@@ -168,6 +168,10 @@ struct Tokenizer<'a> {
     /// Heredoc delimiters (and whether tabs are stripped) whose bodies start
     /// at the next newline.
     pending_heredocs: Vec<(String, bool)>,
+    /// Open `case` statements, and whether a pattern (`a|b)`) comes next:
+    /// its `|` and `)` are not operators.
+    case_depth: usize,
+    in_pattern: bool,
 }
 
 pub(crate) fn tokenize_mapped(mapped: &Mapped) -> Vec<Command> {
@@ -182,6 +186,8 @@ pub(crate) fn tokenize_mapped(mapped: &Mapped) -> Vec<Command> {
         current_end: 0,
         next_connector: Connector::First,
         pending_heredocs: Vec::new(),
+        case_depth: 0,
+        in_pattern: false,
     };
     t.run();
     t.commands
@@ -194,6 +200,10 @@ impl Tokenizer<'_> {
 
     fn run(&mut self) {
         while self.i < self.bytes.len() {
+            if self.in_pattern {
+                self.pattern();
+                continue;
+            }
             let c = self.bytes[self.i];
             match c {
                 b' ' | b'\t' | b'\r' => self.i += 1,
@@ -221,8 +231,15 @@ impl Tokenizer<'_> {
                     self.finish(Connector::Pipe);
                 }
                 b';' => {
-                    self.i += if self.peek(1) == Some(b';') { 2 } else { 1 };
+                    let clause_end = matches!(self.peek(1), Some(b';' | b'&'));
+                    self.i += if clause_end { 2 } else { 1 };
+                    if self.peek(0) == Some(b'&') {
+                        self.i += 1;
+                    }
                     self.finish(Connector::Sequence);
+                    if clause_end && self.case_depth > 0 {
+                        self.in_pattern = true;
+                    }
                 }
                 b'&' if self.peek(1) == Some(b'>') => self.redirect(self.i),
                 b'&' => {
@@ -280,6 +297,13 @@ impl Tokenizer<'_> {
             self.i += 1;
             return;
         }
+        if value == "esac" && self.case_depth > 0 && self.current.words.is_empty() {
+            self.case_depth -= 1;
+            return;
+        }
+        let opens_case = value == "in"
+            && self.current.words.len() >= 2
+            && self.current.words[self.current.words.len() - 2].value == "case";
         let raw = self.text.get(start..end).unwrap_or("").to_owned();
         self.current.words.push(Word {
             raw,
@@ -287,6 +311,56 @@ impl Tokenizer<'_> {
             span: self.mapped.span(start..end),
         });
         self.touch(start, end);
+        if opens_case {
+            // `case $x in` runs nothing itself; the clauses that follow do.
+            self.current = Command::default();
+            self.current_start = None;
+            self.case_depth += 1;
+            self.in_pattern = true;
+        }
+    }
+
+    /// Skips a `case` pattern up to its `)`, or the `esac` that closes the
+    /// statement.
+    fn pattern(&mut self) {
+        while matches!(self.peek(0), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+        let rest = self.text.get(self.i..).unwrap_or("");
+        if rest.starts_with("esac")
+            && rest[4..]
+                .bytes()
+                .next()
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b')'))
+        {
+            self.i += 4;
+            self.case_depth = self.case_depth.saturating_sub(1);
+            self.in_pattern = false;
+            return;
+        }
+        if self.peek(0) == Some(b'(') {
+            self.i += 1;
+        }
+        while self.i < self.bytes.len() {
+            match self.bytes[self.i] {
+                b')' => {
+                    self.i += 1;
+                    break;
+                }
+                b'\\' => self.i += 2,
+                b'\'' | b'"' => {
+                    let quote = self.bytes[self.i];
+                    self.i += 1;
+                    while self.i < self.bytes.len() && self.bytes[self.i] != quote {
+                        self.i += 1;
+                    }
+                    self.i += 1;
+                }
+                _ => self.i += 1,
+            }
+        }
+        self.i = self.i.min(self.bytes.len());
+        self.in_pattern = false;
     }
 
     /// Reads one word from `self.i`, returning its value with quotes and

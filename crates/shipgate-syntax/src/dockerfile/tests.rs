@@ -613,3 +613,20 @@ fn spans_on_multibyte_text_fall_on_character_boundaries() {
     );
     assert_eq!(at(text, pairs[1].span), "owner=\"zoë\"");
 }
+
+#[test]
+fn case_patterns_are_not_pipes() {
+    let text =
+        "case \"$arch\" in amd64|arm64) apt-get update ;; *) echo other | tee x ;; esac && make";
+    let commands = tokenize(text);
+    assert_eq!(names(&commands), ["apt-get", "echo", "tee", "make"]);
+    let pipes = commands
+        .iter()
+        .filter(|c| c.connector == Connector::Pipe)
+        .count();
+    assert_eq!(pipes, 1);
+    assert_eq!(commands[3].connector, Connector::And);
+    // The last clause may omit `;;`.
+    let commands = tokenize("case $x in\n  a) one\n  ;;\n  b) two\nesac\nthree");
+    assert_eq!(names(&commands), ["one", "two", "three"]);
+}
