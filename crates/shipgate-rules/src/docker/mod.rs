@@ -155,8 +155,8 @@ impl<'a> Dockerfile<'a> {
         self.file.instructions.iter().enumerate()
     }
 
-    /// Instructions of one keyword, including those an `ONBUILD` wraps when
-    /// `onbuild` is set (they run in the child image's build).
+    /// The top-level instructions of one keyword. Those an `ONBUILD` wraps
+    /// run in another image's build and are not judged here.
     pub fn of(&self, keyword: Keyword) -> impl Iterator<Item = (usize, &'a Instruction)> {
         self.instructions()
             .filter(move |(_, i)| i.keyword == keyword)

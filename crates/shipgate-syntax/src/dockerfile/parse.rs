@@ -580,7 +580,11 @@ impl<'a> Parser<'a> {
                 body.push_str(&line[tabs..]);
                 body.push('\n');
                 body_mapped.push(&line[tabs..], s + tabs);
-                body_mapped.push("\n", s + line.len());
+                // A last line without a newline gets one in the body, but
+                // no source position past the end of the text.
+                if s + line.len() < self.text.len() {
+                    body_mapped.push("\n", s + line.len());
+                }
                 let span = Span::new(clamp(s), clamp(s + line.len()));
                 body_span = Some(body_span.map_or(span, |b| b.cover(span)));
             }

@@ -630,3 +630,131 @@ fn case_patterns_are_not_pipes() {
     let commands = tokenize("case $x in\n  a) one\n  ;;\n  b) two\nesac\nthree");
     assert_eq!(names(&commands), ["one", "two", "three"]);
 }
+
+/// Every span of a parsed file, for invariant checks.
+fn all_spans(file: &Dockerfile) -> Vec<Span> {
+    fn command_spans(commands: &[Command], out: &mut Vec<Span>) {
+        for c in commands {
+            out.push(c.span);
+            out.extend(c.words.iter().map(|w| w.span));
+            out.extend(c.redirects.iter().map(|r| r.span));
+        }
+    }
+    fn instruction_spans(i: &Instruction, out: &mut Vec<Span>) {
+        out.extend([i.span, i.keyword_span, i.args_span]);
+        out.extend(
+            i.flags
+                .iter()
+                .flat_map(|f| [Some(f.span), f.value_span])
+                .flatten(),
+        );
+        for h in &i.heredocs {
+            out.extend([h.marker, h.body_span]);
+            command_spans(&h.commands, out);
+        }
+        match &i.args {
+            Args::Command(CommandForm::Shell(s)) => {
+                out.push(s.span);
+                command_spans(&s.commands, out);
+            }
+            Args::Command(CommandForm::Exec { words, span }) => {
+                out.push(*span);
+                out.extend(words.iter().map(|w| w.span));
+            }
+            Args::Files { sources, dest, .. } => {
+                out.extend(sources.iter().chain(dest).map(|w| w.span));
+            }
+            Args::From { image, alias } => {
+                out.extend(std::iter::once(image).chain(alias).map(|w| w.span))
+            }
+            Args::Pairs(pairs) => {
+                for p in pairs {
+                    out.extend([p.span, p.key.span]);
+                    out.extend(p.value.iter().map(|v| v.span));
+                }
+            }
+            Args::Words(words) => out.extend(words.iter().map(|w| w.span)),
+            Args::Text(word) => out.push(word.span),
+            Args::Onbuild(inner) => instruction_spans(inner, out),
+            Args::Healthcheck(_) | Args::Empty => {}
+        }
+    }
+    let mut out = Vec::new();
+    for i in &file.instructions {
+        instruction_spans(i, &mut out);
+    }
+    out.extend(file.diagnostics.iter().map(|d| d.span));
+    out.extend(file.comments.iter().map(|c| c.span));
+    out.extend(file.directives.iter().flat_map(|d| [d.span, d.value_span]));
+    out
+}
+
+#[test]
+fn random_soup_keeps_spans_inside_the_text_and_on_character_boundaries() {
+    const PIECES: &[&str] = &[
+        "FROM ",
+        "RUN ",
+        "COPY ",
+        "ENV ",
+        "ARG ",
+        "ONBUILD ",
+        "HEALTHCHECK CMD ",
+        "CMD ",
+        "\\",
+        "`",
+        "\n",
+        "\r\n",
+        " ",
+        "#",
+        "# escape=`\n",
+        "<<",
+        "<<-",
+        "EOF",
+        "'",
+        "\"",
+        "[",
+        "]",
+        ",",
+        "$",
+        "${",
+        "}",
+        "$(",
+        ")",
+        "|",
+        "&&",
+        ";;",
+        "case x in ",
+        "esac",
+        "--from=",
+        "--mount=type=cache,target=/x",
+        "=",
+        "a",
+        "é",
+        "☕",
+        "\u{0}",
+        "AS ",
+        ":",
+        "\\u00",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..5_000 {
+        let mut text = String::new();
+        for _ in 0..next() % 40 {
+            text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+        }
+        let file = parse(&text);
+        for span in all_spans(&file) {
+            let (a, b) = (span.start as usize, span.end as usize);
+            assert!(
+                a <= b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b),
+                "{span:?} in {text:?}"
+            );
+        }
+    }
+}
