@@ -758,3 +758,15 @@ fn random_soup_keeps_spans_inside_the_text_and_on_character_boundaries() {
         }
     }
 }
+
+#[test]
+fn tab_stripped_heredoc_scripts_keep_source_positions() {
+    let text = "FROM a\nRUN <<-EOT\n\t\tapt-get install -y curl\n\tEOT\n";
+    let file = parse(text);
+    let doc = &file.instructions[1].heredocs[0];
+    assert_eq!(doc.body, "apt-get install -y curl\n");
+    assert!(doc.terminated && doc.is_script);
+    let curl = &doc.commands[0].words[3];
+    assert_eq!(at(text, curl.span), "curl");
+    assert_eq!(at(text, doc.commands[0].words[0].span), "apt-get");
+}
