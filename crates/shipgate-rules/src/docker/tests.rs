@@ -196,3 +196,12 @@ fn instruction_lines_cover_continuations_and_heredocs() {
     let lines = LineIndex::new(text);
     assert_eq!(instruction_lines(text, &lines), [(1, 1), (3, 4), (5, 7)]);
 }
+
+#[test]
+fn a_byte_order_mark_does_not_shift_byte_spans() {
+    let text = "\u{feff}FROM ubuntu\nRUN echo\n";
+    let findings = check("docker/base-image-tag", text);
+    let span = findings[0].location.span.expect("span");
+    assert_eq!(&text[span.start_byte as usize..span.end_byte as usize], "ubuntu");
+    assert_eq!(span.start.line, 1);
+}
