@@ -17,5 +17,8 @@ fn a_byte_order_mark_does_not_shift_positions() {
     let start = span.start_byte as usize;
     assert_eq!(&text[start..span.end_byte as usize], "web");
     assert_eq!((span.start.line, span.start.column), (8, 13));
-    assert_eq!(text[..start].rfind("- name: "), Some(start - "- name: ".len()));
+    assert_eq!(
+        text[..start].rfind("- name: "),
+        Some(start - "- name: ".len())
+    );
 }
