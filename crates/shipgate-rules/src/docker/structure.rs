@@ -124,9 +124,10 @@ pub(super) const INSTRUCTION_BEFORE_FROM: RuleDef = RuleDef {
 };
 
 fn instruction_before_from(model: &Dockerfile<'_>, sink: &mut FileSink<'_>) {
-    if let Some((index, instruction)) = model.instructions().find(|(_, i)| {
+    let misplaced = model.instructions().find(|(_, i)| {
         i.stage.is_none() && !matches!(i.keyword, Keyword::Arg | Keyword::From | Keyword::Unknown)
-    }) {
+    });
+    if let Some((index, instruction)) = misplaced {
         sink.at(
             model.span(instruction.keyword_span),
             model.logical(index),
@@ -136,6 +137,15 @@ fn instruction_before_from(model: &Dockerfile<'_>, sink: &mut FileSink<'_>) {
             ),
         )
         .set_help("move it after FROM");
+    } else if model.file.stages.is_empty()
+        && let Some((index, first)) = model.instructions().next()
+    {
+        sink.at(
+            model.span(first.keyword_span),
+            model.logical(index),
+            "the Dockerfile has no FROM, so it builds nothing",
+        )
+        .set_help("add `FROM <image>` after the global ARGs");
     }
 }
 

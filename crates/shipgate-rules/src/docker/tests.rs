@@ -202,6 +202,20 @@ fn a_byte_order_mark_does_not_shift_byte_spans() {
     let text = "\u{feff}FROM ubuntu\nRUN echo\n";
     let findings = check("docker/base-image-tag", text);
     let span = findings[0].location.span.expect("span");
-    assert_eq!(&text[span.start_byte as usize..span.end_byte as usize], "ubuntu");
+    assert_eq!(
+        &text[span.start_byte as usize..span.end_byte as usize],
+        "ubuntu"
+    );
     assert_eq!(span.start.line, 1);
+}
+
+#[test]
+fn a_dockerfile_without_from_is_reported_at_its_first_instruction() {
+    let rule = "docker/instruction-before-from";
+    assert_eq!(
+        at(&check(rule, "# only args\nARG A=1\nARG B=2\n")),
+        [(2, 1)]
+    );
+    assert!(check(rule, "").is_empty());
+    assert!(check(rule, "ARG A=1\nFROM a:1\nRUN x\n").is_empty());
 }
