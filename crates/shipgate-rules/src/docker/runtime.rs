@@ -4,7 +4,7 @@
 use shipgate_core::{Alias, Category, Example, RuleMeta, Severity, Tool};
 use shipgate_syntax::dockerfile::{Args, CommandForm, Instruction, Keyword};
 
-use super::{BEST_PRACTICES, CIS_DOCKER, Dockerfile, HARDENED, ImageRef, REFERENCE};
+use super::{BEST_PRACTICES, CIS_DOCKER, Dockerfile, HARDENED, REFERENCE};
 use crate::sink::FileSink;
 use crate::{Check, RuleDef};
 
@@ -116,19 +116,13 @@ fn final_stage_root_user(model: &Dockerfile<'_>, sink: &mut FileSink<'_>) {
         Args::From { image, .. } => from.keyword_span.cover(image.span),
         _ => from.keyword_span,
     };
-    let image = base.map(|b| ImageRef::parse(&b.value).name.to_owned());
     sink.at(
         model.span(span),
         model.logical(last.from),
         "the final stage sets no USER, so the container runs as root unless the base image \
          says otherwise",
     )
-    .set_help(match image {
-        Some(image) if !image.is_empty() => {
-            format!("add a `USER` with a non-root UID after installing on top of `{image}`")
-        }
-        _ => "add a `USER` with a non-root UID at the end of the final stage".to_owned(),
-    });
+    .set_help("end the final stage with `USER <uid>`, a non-root UID such as 10001");
 }
 
 pub(super) const HEALTHCHECK_MISSING: RuleDef = RuleDef {
