@@ -163,7 +163,8 @@ impl Engine {
         let mut collector = Collector::default();
         let lines = if kind == ArtifactKind::Dockerfile {
             let lines = LineIndex::new(text);
-            suppress::scan_comments(path, text, &lines, &[], &mut collector);
+            let instructions = crate::docker::instruction_lines(text, &lines);
+            suppress::scan_comments(path, text, &lines, &instructions, &mut collector);
             crate::docker::run(&self.enabled, path, text, &lines, &mut outcome.findings);
             lines
         } else if kind.is_yaml() {
@@ -173,7 +174,12 @@ impl Engine {
             return outcome;
         };
 
-        outcome.findings.append(&mut collector.problems);
+        outcome.findings.extend(
+            collector
+                .problems
+                .into_iter()
+                .filter(|f| self.selection.is_enabled(&f.rule)),
+        );
         self.assign_fingerprints(&mut outcome.findings, text, &lines);
         apply_suppressions(
             &collector.suppressions,

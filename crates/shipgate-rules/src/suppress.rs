@@ -69,7 +69,11 @@ impl Collector {
         for token in tokens.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
             let resolved = registry.resolve(token, tool);
             if resolved.is_empty() {
-                if let Some(meta) = registry.get(SUPPRESSION_UNKNOWN) {
+                // A peer's comment may name checks of that peer we have no
+                // equivalent for; it still serves the peer, so it is no typo.
+                if tool.is_none()
+                    && let Some(meta) = registry.get(SUPPRESSION_UNKNOWN)
+                {
                     let what = tool.map_or_else(String::new, |t| format!("{t} check "));
                     self.problems.push(finding(
                         &meta.meta,
@@ -186,17 +190,18 @@ pub fn scan_comments(
                     .map(|(first, last)| Scope::Lines(*first, *last))
             })
         };
+        // Above the first line of a document (or of a Dockerfile instruction
+        // that continues over several lines), a comment covers all of it.
+        let above_scope = match (own_line, next_content) {
+            (true, Some(c)) if documents.iter().any(|(first, _)| *first == c) => {
+                document_scope(Some(c)).unwrap_or(line_scope)
+            }
+            _ => line_scope,
+        };
         if let Some(rest) = trimmed.strip_prefix("shipgate:ignore") {
             let (list, reason) = split_reason(rest);
             let tokens: Vec<&str> = list.split([',', ' ']).collect();
-            // Above the first line of a document, the comment covers the document.
-            let scope = match (own_line, next_content) {
-                (true, Some(c)) if documents.iter().any(|(first, _)| *first == c) => {
-                    document_scope(Some(c)).unwrap_or(line_scope)
-                }
-                _ => line_scope,
-            };
-            collector.add(path, span, scope, &tokens, None, reason, "inline");
+            collector.add(path, span, above_scope, &tokens, None, reason, "inline");
         } else if let Some(rest) = trimmed.strip_prefix("checkov:skip=") {
             // Checkov applies a skip comment to the whole resource that holds it.
             let rest = rest.trim();
@@ -222,7 +227,7 @@ pub fn scan_comments(
             collector.add(
                 path,
                 span,
-                line_scope,
+                above_scope,
                 &tokens,
                 Some(Tool::Hadolint),
                 reason,

@@ -481,7 +481,6 @@ fn checkov_skip_comment_maps_to_our_rule() {
 /// which may sit on a continuation line. Covering the instruction needs the
 /// engine to scope Dockerfile comments by instruction.
 #[test]
-#[ignore = "the engine scopes comments by line; shipgate_rules::docker::instruction_lines gives the ranges"]
 fn hadolint_ignore_covers_a_continued_instruction() {
     let text = "FROM debian:12.8\n# hadolint ignore=DL3008\nRUN apt-get update \\\n && apt-get install -y --no-install-recommends \\\n      curl \\\n && rm -rf /var/lib/apt/lists/*\n";
     let report = select(&[UNPINNED], text);
