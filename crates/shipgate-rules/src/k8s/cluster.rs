@@ -126,7 +126,7 @@ pub struct ObjectInfo {
     /// Fields kept verbatim for rules that need them, such as a PDB's
     /// `minAvailable`, a Service's `type`, an HPA's `minReplicas` or a
     /// Deployment's `strategy` type.
-    pub fields: BTreeMap<&'static str, (String, SourceSpan)>,
+    pub fields: Vec<(&'static str, String, SourceSpan)>,
     /// Service target ports (`targetPort`, or `port` when unset).
     pub target_ports: Vec<(String, SourceSpan)>,
 }
@@ -159,7 +159,7 @@ impl ObjectInfo {
             workload: None,
             selector: None,
             references: Vec::new(),
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
             target_ports: Vec::new(),
         };
         let spec = object.spec();
@@ -167,7 +167,7 @@ impl ObjectInfo {
             if let Some(node) = node
                 && let Some(text) = node.as_text()
             {
-                info.fields.insert(name, (text.to_owned(), node.span()));
+                info.set_field(name, text.to_owned(), node.span());
             }
         };
         if let Some(pod) = object.pod_spec() {
@@ -351,8 +351,7 @@ impl ObjectInfo {
                     }
                 }
                 if let Some(tls) = spec.and_then(|s| s.get("tls")) {
-                    info.fields
-                        .insert("tls", (tls.len().to_string(), tls.span()));
+                    info.set_field("tls", tls.len().to_string(), tls.span());
                 }
             }
             _ => {}
@@ -365,7 +364,19 @@ impl ObjectInfo {
     }
 
     pub fn field(&self, name: &str) -> Option<(&str, SourceSpan)> {
-        self.fields.get(name).map(|(v, s)| (v.as_str(), *s))
+        self.fields
+            .iter()
+            .find(|(key, _, _)| *key == name)
+            .map(|(_, value, span)| (value.as_str(), *span))
+    }
+
+    /// A handful of fields per object: a vector is a fraction of a map's
+    /// footprint, which matters with a hundred thousand objects in memory.
+    fn set_field(&mut self, name: &'static str, value: String, span: SourceSpan) {
+        match self.fields.iter_mut().find(|(key, _, _)| *key == name) {
+            Some(slot) => *slot = (name, value, span),
+            None => self.fields.push((name, value, span)),
+        }
     }
 }
 
