@@ -264,6 +264,7 @@ import json, sys
 from pathlib import Path
 bench, results, checks, machine, commands, out = sys.argv[1:]
 sys.path.insert(0, bench)
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the work tree
 from measure import _fmt, _summarise  # the same summary as bench/run.sh's report
 
 recs = [json.loads(l) for l in Path(results).read_text().splitlines() if l.strip()]
