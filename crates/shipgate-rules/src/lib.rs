@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod baseline;
 pub mod compose;
+mod credentials;
 pub mod docker;
 pub mod engine;
 pub mod k8s;

@@ -5,9 +5,9 @@ use std::ops::Range;
 
 use shipgate_core::{Category, Example, RuleMeta, Severity, SourceSpan};
 
-use super::credentials::{credential_name, embedded_password, not_a_literal};
 use super::interpolate::{self, Var};
 use super::{CIS, Command, Compose, EnvVar, OWASP, SPEC_SERVICES, Service, at_node, at_span};
+use crate::credentials::{credential_name, embedded_password, not_a_literal};
 use crate::sink::FileSink;
 use crate::{Check, RuleDef};
 

@@ -195,7 +195,7 @@ pub fn mask(text: &str) -> String {
 }
 
 /// The byte in masked text that stands for a substitution.
-pub const MASK: char = '\u{1}';
+pub const MASK: char = crate::credentials::SUBSTITUTED;
 
 #[cfg(test)]
 mod tests {

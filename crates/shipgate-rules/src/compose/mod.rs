@@ -1,7 +1,6 @@
 //! The Compose pack: a model of the Compose specification over
 //! position-exact YAML, and the rules that judge it, one module per theme.
 
-mod credentials;
 mod exposure;
 mod images;
 pub mod interpolate;

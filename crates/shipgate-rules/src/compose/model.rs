@@ -12,8 +12,8 @@ use std::ops::{Range, RangeInclusive};
 use shipgate_core::SourceSpan;
 use shipgate_syntax::yaml::NodeRef;
 
-use super::credentials::scalar_subspan;
 use super::interpolate;
+use crate::credentials::scalar_subspan;
 
 /// How deep an `extends` chain is followed; real files use one or two levels.
 const MAX_EXTENDS: usize = 16;

@@ -1,14 +1,15 @@
 //! Recognising credentials by a variable's name and inside connection
-//! strings, and masking exactly their bytes.
-//!
-//! Copied from the Kubernetes pack's `k8s/secret-in-env` (whose helpers are
-//! private to that pack) so that both packs judge names alike; Compose's own
-//! interpolation is handled by the caller, not here.
+//! strings, and masking exactly their bytes. Shared by every pack that reads
+//! environment variables, so that they all judge names alike.
 
 use std::ops::Range;
 
 use shipgate_core::{Position, SourceSpan};
 use shipgate_syntax::yaml::{NodeRef, ScalarStyle};
+
+/// Stands for text a tool substitutes before the value is used: callers
+/// replace their own interpolation syntax with it before asking.
+pub(crate) const SUBSTITUTED: char = '\u{1}';
 
 /// Name parts that say a variable holds a credential.
 const CREDENTIAL_WORDS: &[&str] = &[
@@ -177,7 +178,7 @@ pub(crate) fn not_a_literal(value: &str) -> bool {
 fn is_substitution(value: &str) -> bool {
     value.contains("{{")
         || value.contains("${")
-        || value.contains(super::interpolate::MASK)
+        || value.contains(SUBSTITUTED)
         || value
             .find("$(")
             .is_some_and(|start| value[start..].contains(')'))
