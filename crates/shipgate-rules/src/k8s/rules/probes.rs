@@ -503,29 +503,8 @@ fn same(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use shipgate_core::Finding;
 
-    use crate::{ArtifactKind, Engine, EngineConfig};
-
-    fn check(rule: &str, yaml: &str) -> Vec<Finding> {
-        let engine = Engine::new(EngineConfig {
-            select: vec![rule.to_owned()],
-            ..EngineConfig::default()
-        })
-        .expect("rule selection");
-        let kind = ArtifactKind::from_path("test.yaml", false);
-        let outcome = engine.check_text("test.yaml", yaml, kind);
-        outcome
-            .findings
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .collect()
-    }
-
-    fn position(finding: &Finding) -> (u32, u32) {
-        let span = finding.location.span.expect("a position");
-        (span.start.line, span.start.column)
-    }
+    use super::super::testing::{check, position};
 
     const MISSING_RULES: [&str; 2] = ["k8s/liveness-probe-missing", "k8s/readiness-probe-missing"];
 

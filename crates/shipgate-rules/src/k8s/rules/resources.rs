@@ -786,32 +786,8 @@ fn report_unset(object: &Object<'_>, sink: &mut Sink<'_>, section: &str, name: &
 
 #[cfg(test)]
 mod tests {
-    use shipgate_core::Finding;
 
-    use crate::{ArtifactKind, Engine, EngineConfig};
-
-    fn check(rule: &str, yaml: &str) -> Vec<Finding> {
-        let engine = Engine::new(EngineConfig {
-            select: vec![rule.to_owned()],
-            ..EngineConfig::default()
-        })
-        .expect("rule selection");
-        let outcome = engine.check_text(
-            "test.yaml",
-            yaml,
-            ArtifactKind::from_path("test.yaml", false),
-        );
-        outcome
-            .findings
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .collect()
-    }
-
-    fn position(finding: &Finding) -> (u32, u32) {
-        let span = finding.location.span.expect("a position");
-        (span.start.line, span.start.column)
-    }
+    use super::super::testing::{check, position};
 
     const CRONJOB: &str = "apiVersion: batch/v1
 kind: CronJob

@@ -1810,30 +1810,9 @@ fn is_windows(pod: &PodSpec<'_>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use shipgate_core::Finding;
 
+    use super::super::testing::{check, position};
     use super::RULES;
-    use crate::{ArtifactKind, Engine, EngineConfig};
-
-    fn check(rule: &str, yaml: &str) -> Vec<Finding> {
-        let engine = Engine::new(EngineConfig {
-            select: vec![rule.to_owned()],
-            ..EngineConfig::default()
-        })
-        .expect("rule selection");
-        let kind = ArtifactKind::from_path("test.yaml", false);
-        let outcome = engine.check_text("test.yaml", yaml, kind);
-        outcome
-            .findings
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .collect()
-    }
-
-    fn position(finding: &Finding) -> (u32, u32) {
-        let span = finding.location.span.expect("a position");
-        (span.start.line, span.start.column)
-    }
 
     fn pod(spec: &str) -> String {
         format!(
