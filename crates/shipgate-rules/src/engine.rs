@@ -5,7 +5,7 @@ use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
 
 use crate::artifact::ArtifactKind;
-use crate::k8s::{Cluster, ClusterSink, Object, ObjectInfo, Sink};
+use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, Sink};
 use crate::meta;
 use crate::registry::{Check, Selection, finding, registry};
 use crate::suppress::{self, Collector, Scope, Suppression};
@@ -22,6 +22,8 @@ pub struct EngineConfig {
     /// judged by the repository pack, so checking `k8s/` alone does not
     /// complain about a missing LICENSE.
     pub repository_roots: Vec<String>,
+    /// The Kubernetes release manifests are judged against.
+    pub kube_version: KubeVersion,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +34,7 @@ impl Default for EngineConfig {
             max_file_size: 10 * 1024 * 1024,
             yaml_limits: Limits::default(),
             repository_roots: Vec::new(),
+            kube_version: KubeVersion::DEFAULT,
         }
     }
 }
@@ -39,9 +42,9 @@ impl Default for EngineConfig {
 /// Runs the enabled rules over files, one at a time and in any order, and
 /// the cross-object rules once every file has been seen.
 pub struct Engine {
-    config: EngineConfig,
-    selection: Selection,
-    enabled: Vec<&'static crate::RuleDef>,
+    pub(crate) config: EngineConfig,
+    pub(crate) selection: Selection,
+    pub(crate) enabled: Vec<&'static crate::RuleDef>,
 }
 
 /// What one file yielded. The file's tree is gone by now: only findings and
@@ -249,6 +252,7 @@ impl Engine {
             if let Check::Object(check) = rule.check {
                 let mut sink = Sink {
                     meta: &rule.meta,
+                    config: &self.config,
                     findings,
                 };
                 check(object, &mut sink);
@@ -360,6 +364,7 @@ impl Engine {
             if let Check::Cluster(check) = rule.check {
                 let mut sink = ClusterSink {
                     meta: &rule.meta,
+                    config: &self.config,
                     findings: &mut cross,
                 };
                 check(&cluster, &mut sink);

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use shipgate_core::{Report, Severity};
 use shipgate_report::{Format, RenderOptions, SourceProvider};
 use shipgate_rules::baseline::Baseline;
+use shipgate_rules::k8s::KubeVersion;
 use shipgate_rules::{ArtifactKind, Engine, EngineConfig, registry};
 
 #[derive(Parser)]
@@ -80,6 +81,10 @@ struct CheckArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     max_file_size: u64,
+    /// The Kubernetes release manifests are judged against (removed APIs,
+    /// schemas), such as 1.31.
+    #[arg(long, value_name = "VERSION", default_value_t = KubeVersion::DEFAULT)]
+    kube_version: KubeVersion,
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -129,6 +134,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         ignore: args.ignore.clone(),
         max_file_size: args.max_file_size,
         repository_roots: shipgate_scan::repository_roots(&args.paths),
+        kube_version: args.kube_version,
         ..EngineConfig::default()
     })?;
     let baseline = match &args.baseline {

@@ -6,10 +6,12 @@ mod model;
 pub mod quantity;
 mod rules;
 mod sink;
+mod version;
 
 pub use cluster::{Cluster, LabelSelector, ObjectInfo, Workload};
 pub use model::{Container, ContainerKind, Object, PodSpec, WORKLOAD_KINDS};
 pub use sink::{ClusterSink, Sink};
+pub use version::KubeVersion;
 
 use crate::RuleDef;
 

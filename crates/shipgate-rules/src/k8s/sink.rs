@@ -2,18 +2,25 @@ use shipgate_core::{Finding, Location, RuleMeta, SourceSpan};
 use shipgate_syntax::yaml::NodeRef;
 
 use super::{Container, Object, ObjectInfo};
+use crate::EngineConfig;
 use crate::registry::finding;
 
 /// Collects one rule's findings on one object, filling in severity, category
 /// and the logical location.
 pub struct Sink<'a> {
     pub(crate) meta: &'static RuleMeta,
+    pub(crate) config: &'a EngineConfig,
     pub(crate) findings: &'a mut Vec<Finding>,
 }
 
 impl Sink<'_> {
     pub fn meta(&self) -> &'static RuleMeta {
         self.meta
+    }
+
+    /// The run's configuration: the target Kubernetes release and the like.
+    pub fn config(&self) -> &EngineConfig {
+        self.config
     }
 
     /// A finding at an explicit span; `field` is the dotted path inside the
@@ -66,12 +73,17 @@ impl Sink<'_> {
 /// Collects one cross-object rule's findings.
 pub struct ClusterSink<'a> {
     pub(crate) meta: &'static RuleMeta,
+    pub(crate) config: &'a EngineConfig,
     pub(crate) findings: &'a mut Vec<Finding>,
 }
 
 impl ClusterSink<'_> {
     pub fn meta(&self) -> &'static RuleMeta {
         self.meta
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        self.config
     }
 
     /// A finding inside `object`, at `span` (use `object.span` for the object itself).
