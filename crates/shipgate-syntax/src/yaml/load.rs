@@ -62,6 +62,7 @@ pub fn parse(text: &str, schema: Schema, limits: Limits) -> YamlStream {
         nodes,
         strings,
         schema,
+        sources: Vec::new(),
     }
 }
 

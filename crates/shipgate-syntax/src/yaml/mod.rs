@@ -5,9 +5,11 @@
 //! resolve scalars the way the file's consumer will. Aliases are shared, never
 //! copied, and merge keys are expanded when their mapping closes.
 
+mod build;
 mod load;
 mod resolve;
 
+pub use build::{OwnedNode, OwnedValue, Source, SourceTable, shift};
 pub use load::{Limits, parse};
 pub use resolve::{Resolved, Schema, resolve_plain, resolve_tagged};
 
@@ -97,6 +99,9 @@ pub struct YamlStream {
     pub(crate) nodes: Vec<Node>,
     pub(crate) strings: String,
     schema: Schema,
+    /// The files of a stream built from several (see [`YamlStream::origin`]),
+    /// in order of base; empty for a stream parsed from one file.
+    pub sources: Vec<Source>,
 }
 
 impl YamlStream {
