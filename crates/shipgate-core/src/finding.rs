@@ -125,12 +125,21 @@ impl Finding {
     }
 
     /// Order used by every renderer: by path, then position, then rule.
-    pub fn sort_key(&self) -> (&str, u32, u32, &str) {
+    /// The canonical order of findings: by file, position, rule, then what
+    /// differs between findings of one rule at one place.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str) {
         let (line, column) = self
             .location
             .span
             .map_or((0, 0), |s| (s.start.line, s.start.column));
-        (&self.location.path, line, column, &self.rule)
+        (
+            &self.location.path,
+            line,
+            column,
+            &self.rule,
+            &self.message,
+            &self.fingerprint.0,
+        )
     }
 }
 

@@ -142,10 +142,12 @@ impl Report {
 
     /// Sorts findings into their canonical order and recounts the summary.
     pub fn finalize(&mut self) {
+        // The key is total, so an unstable sort is deterministic, and it
+        // needs no buffer the size of the findings.
         self.findings
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.suppressed
-            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+            .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
         self.summary.errors = 0;
         self.summary.warnings = 0;
         self.summary.infos = 0;

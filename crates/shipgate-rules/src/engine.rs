@@ -192,6 +192,10 @@ impl Engine {
         if !outcome.objects.is_empty() {
             outcome.suppressions = collector.suppressions;
         }
+        // Outcomes live until the end of the run: spare capacity, times a
+        // hundred thousand files, is most of the memory a run would hold.
+        outcome.findings.shrink_to_fit();
+        outcome.suppressed.shrink_to_fit();
         outcome
     }
 
@@ -234,6 +238,8 @@ impl Engine {
         if !objects.is_empty() {
             outcome.kind = Some(ArtifactKind::Kubernetes);
         }
+        let shared_path: std::sync::Arc<str> = path.into();
+        outcome.objects.reserve_exact(objects.len());
         for object in &objects {
             if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
                 let span = object.node.span();
@@ -241,7 +247,9 @@ impl Engine {
                 suppress::scan_annotations(path, annotations, scope, collector);
             }
             self.run_object_rules(object, &mut outcome.findings);
-            outcome.objects.push(ObjectInfo::from_object(object));
+            outcome
+                .objects
+                .push(ObjectInfo::from_object(object, &shared_path));
         }
         drop(objects);
         stream
@@ -328,10 +336,12 @@ impl Engine {
         baseline: Option<&HashSet<String>>,
     ) -> Report {
         let mut report = Report::new(roots);
-        let mut objects = Vec::new();
+        let mut outcomes = outcomes;
+        // First the summaries the cross-object and repository rules read...
+        let mut objects = Vec::with_capacity(outcomes.iter().map(|o| o.objects.len()).sum());
         let mut suppressions_by_path: HashMap<String, Vec<Suppression>> = HashMap::new();
-        let mut repo_files = Vec::new();
-        for mut outcome in outcomes {
+        let mut repo_files = Vec::with_capacity(outcomes.len());
+        for outcome in &mut outcomes {
             repo_files.push(crate::repo::RepoFile {
                 path: outcome.path.clone(),
                 kind: outcome.kind,
@@ -350,11 +360,12 @@ impl Engine {
             }
             report.files.bytes += outcome.bytes;
             report.files.objects += outcome.objects.len() as u64;
-            report.findings.append(&mut outcome.findings);
-            report.suppressed.append(&mut outcome.suppressed);
             objects.append(&mut outcome.objects);
             if !outcome.suppressions.is_empty() {
-                suppressions_by_path.insert(outcome.path, outcome.suppressions);
+                suppressions_by_path.insert(
+                    outcome.path.clone(),
+                    std::mem::take(&mut outcome.suppressions),
+                );
             }
         }
 
@@ -370,6 +381,7 @@ impl Engine {
                 check(&cluster, &mut sink);
             }
         }
+        drop(cluster);
         let view = crate::repo::RepoView {
             repository_roots: self.config.repository_roots.clone(),
             files: repo_files,
@@ -380,6 +392,19 @@ impl Engine {
         for finding in &mut cross {
             let anchor = finding.location.logical.clone();
             fingerprint(finding, anchor, &mut seen);
+        }
+
+        // ...then every finding, moved once into vectors sized exactly:
+        // growing by doubling would hold up to twice what a large run needs.
+        report
+            .findings
+            .reserve_exact(outcomes.iter().map(|o| o.findings.len()).sum::<usize>() + cross.len());
+        report
+            .suppressed
+            .reserve_exact(outcomes.iter().map(|o| o.suppressed.len()).sum());
+        for mut outcome in outcomes {
+            report.findings.append(&mut outcome.findings);
+            report.suppressed.append(&mut outcome.suppressed);
         }
         for finding in cross {
             let suppressions = suppressions_by_path.get(&finding.location.path);

@@ -4,6 +4,7 @@
 //! as soon as it has been checked.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use shipgate_core::{Location, SourceSpan};
 use shipgate_syntax::yaml::NodeRef;
@@ -102,18 +103,17 @@ pub struct Workload {
     pub ports: Vec<(Option<String>, Option<i64>)>,
 }
 
-/// A summary of one scanned object.
+/// A summary of one scanned object, kept for the whole run: only what the
+/// cross-object rules read, with the file's path shared by its objects, since
+/// a run may hold a hundred thousand of these.
 #[derive(Debug, Clone)]
 pub struct ObjectInfo {
-    pub path: String,
-    pub api_version: String,
+    pub path: Arc<str>,
     pub kind: String,
     pub name: Option<String>,
     pub namespace: Option<String>,
     /// The object's `kind:` value: where findings about the whole object point.
     pub span: SourceSpan,
-    pub logical: String,
-    pub labels: Vec<(String, String)>,
     pub workload: Option<Workload>,
     /// `spec.selector` (PDB, workloads), `spec.podSelector` (NetworkPolicy),
     /// `spec.endpointSelector` (CiliumNetworkPolicy), or the Service's
@@ -141,21 +141,14 @@ pub struct Reference {
 }
 
 impl ObjectInfo {
-    pub fn from_object(object: &Object<'_>) -> Self {
-        let labels = object
-            .metadata()
-            .and_then(|m| m.get("labels"))
-            .map(string_map)
-            .unwrap_or_default();
+    /// `path` is the object's file, shared with the file's other objects.
+    pub fn from_object(object: &Object<'_>, path: &Arc<str>) -> Self {
         let mut info = ObjectInfo {
-            path: object.path.to_owned(),
-            api_version: object.api_version.to_owned(),
+            path: Arc::clone(path),
             kind: object.kind.to_owned(),
             name: object.name.map(str::to_owned),
             namespace: object.namespace.map(str::to_owned),
             span: object.span(),
-            logical: object.logical(),
-            labels,
             workload: None,
             selector: None,
             references: Vec::new(),
@@ -356,11 +349,24 @@ impl ObjectInfo {
             }
             _ => {}
         }
+        info.references.shrink_to_fit();
+        info.fields.shrink_to_fit();
+        info.target_ports.shrink_to_fit();
         info
     }
 
+    /// The object's stable address, as `Object::logical` writes it.
+    pub fn logical(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.kind,
+            self.namespace.as_deref().unwrap_or("-"),
+            self.name.as_deref().unwrap_or("-")
+        )
+    }
+
     pub fn location(&self) -> Location {
-        Location::at(self.path.clone(), self.span).with_logical(self.logical.clone())
+        Location::at(&*self.path, self.span).with_logical(self.logical())
     }
 
     pub fn field(&self, name: &str) -> Option<(&str, SourceSpan)> {

@@ -95,11 +95,11 @@ impl ClusterSink<'_> {
         message: impl Into<String>,
     ) -> &mut Finding {
         let logical = if field.is_empty() {
-            object.logical.clone()
+            object.logical()
         } else {
-            format!("{} > {field}", object.logical)
+            format!("{} > {field}", object.logical())
         };
-        let location = Location::at(object.path.clone(), span).with_logical(logical);
+        let location = Location::at(&*object.path, span).with_logical(logical);
         self.findings.push(finding(self.meta, message, location));
         let last = self.findings.len() - 1;
         &mut self.findings[last]
