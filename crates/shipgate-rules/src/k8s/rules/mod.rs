@@ -1,5 +1,6 @@
 //! The Kubernetes rules, one module per theme. Each module exposes `RULES`.
 
+mod api;
 mod images;
 mod objects;
 mod probes;
@@ -16,6 +17,7 @@ pub(super) const ALL: &[&[RuleDef]] = &[
     images::RULES,
     objects::RULES,
     security::RULES,
+    api::RULES,
 ];
 
 /// What the rule modules' tests share: run one rule on a manifest.
