@@ -1,6 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
-use shipgate_core::{Finding, Fingerprint, Location, Report, RuleSummary, SuppressedFinding};
+use shipgate_core::{
+    Finding, Fingerprint, Location, Report, RuleSummary, Severity, SuppressedFinding,
+};
 use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
 
@@ -24,6 +26,9 @@ pub struct EngineConfig {
     pub repository_roots: Vec<String>,
     /// The Kubernetes release manifests are judged against.
     pub kube_version: KubeVersion,
+    /// Severities the user sets instead of the rules' defaults, as
+    /// `RULES=LEVEL` where RULES takes the forms of `select`.
+    pub severities: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -35,6 +40,7 @@ impl Default for EngineConfig {
             yaml_limits: Limits::default(),
             repository_roots: Vec::new(),
             kube_version: KubeVersion::DEFAULT,
+            severities: Vec::new(),
         }
     }
 }
@@ -45,6 +51,7 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) selection: Selection,
     pub(crate) enabled: Vec<&'static crate::RuleDef>,
+    severities: HashMap<&'static str, Severity>,
 }
 
 /// What one file yielded. The file's tree is gone by now: only findings and
@@ -68,10 +75,12 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, String> {
         let selection = Selection::new(&config.select, &config.ignore)?;
         let enabled = selection.enabled_rules().collect();
+        let severities = severity_overrides(&config.severities)?;
         Ok(Engine {
             config,
             selection,
             enabled,
+            severities,
         })
     }
 
@@ -414,6 +423,18 @@ impl Engine {
             }
         }
 
+        if !self.severities.is_empty() {
+            let findings = report
+                .findings
+                .iter_mut()
+                .chain(report.suppressed.iter_mut().map(|s| &mut s.finding));
+            for finding in findings {
+                if let Some(severity) = self.severities.get(finding.rule.as_str()) {
+                    finding.severity = *severity;
+                }
+            }
+        }
+
         if let Some(baseline) = baseline {
             let (new, known): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
                 .into_iter()
@@ -445,6 +466,21 @@ impl Engine {
         report.finalize();
         report
     }
+}
+
+/// Resolves `RULES=LEVEL` settings to a severity per rule id; later settings win.
+fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Severity>, String> {
+    let mut severities = HashMap::new();
+    for setting in settings {
+        let (rules, level) = setting.rsplit_once('=').ok_or_else(|| {
+            format!("`{setting}` is not RULES=LEVEL, such as k8s/unknown-kind=error")
+        })?;
+        let severity: Severity = level.trim().parse()?;
+        for rule in crate::registry::matching(&[rules.to_owned()])? {
+            severities.insert(rule.meta.id, severity);
+        }
+    }
+    Ok(severities)
 }
 
 fn fingerprint(finding: &mut Finding, anchor: String, seen: &mut HashMap<(String, String), u32>) {

@@ -163,6 +163,13 @@ impl Selection {
     }
 }
 
+/// The rules that `patterns` name, in the forms `--select` accepts.
+pub fn matching(patterns: &[String]) -> Result<Vec<&'static RuleDef>, String> {
+    let registry = registry();
+    let set = matcher(patterns, registry)?;
+    Ok(registry.rules.iter().copied().filter(|r| set(r)).collect())
+}
+
 type Matcher = Box<dyn Fn(&RuleDef) -> bool>;
 
 fn matcher(patterns: &[String], registry: &Registry) -> Result<Matcher, String> {

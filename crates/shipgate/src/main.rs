@@ -85,6 +85,10 @@ struct CheckArgs {
     /// schemas), such as 1.31.
     #[arg(long, value_name = "VERSION", default_value_t = KubeVersion::DEFAULT)]
     kube_version: KubeVersion,
+    /// Set a rule's severity instead of its default, as RULES=LEVEL
+    /// (`k8s/unknown-kind=error`, `docker/*=info`). Repeatable.
+    #[arg(long = "severity", value_name = "RULES=LEVEL")]
+    severities: Vec<String>,
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -135,6 +139,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         max_file_size: args.max_file_size,
         repository_roots: shipgate_scan::repository_roots(&args.paths),
         kube_version: args.kube_version,
+        severities: args.severities.clone(),
         ..EngineConfig::default()
     })?;
     let baseline = match &args.baseline {

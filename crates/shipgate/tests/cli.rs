@@ -246,3 +246,47 @@ fn version_is_printed() {
         .success()
         .stdout(predicate::str::starts_with("shipgate 0."));
 }
+
+#[test]
+fn severity_can_be_raised_or_lowered_per_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pod.yaml", UNLIMITED);
+    let select = ["check", "--select", "k8s/container-memory-limit"];
+    shipgate()
+        .current_dir(dir.path())
+        .args(select)
+        .args(["--severity", "k8s/container-memory-limit=error"])
+        .args(["--fail-on", "error"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[k8s/container-memory-limit]"));
+    shipgate()
+        .current_dir(dir.path())
+        .args(select)
+        .args(["--severity", "k8s/*=info"])
+        .assert()
+        .code(0);
+    shipgate()
+        .current_dir(dir.path())
+        .args(select)
+        .args(["--severity", "k8s/container-memory-limit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RULES=LEVEL"));
+    shipgate()
+        .current_dir(dir.path())
+        .args(select)
+        .args(["--severity", "k8s/container-memory-limit=fatal"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown severity"));
+}
+
+#[test]
+fn kube_version_is_validated() {
+    shipgate()
+        .args(["check", "--kube-version", "latest", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a Kubernetes version"));
+}
