@@ -700,13 +700,18 @@ impl<'l> Builder<'l> {
         if scalar.style() != Some(ScalarStyle::Literal) {
             return shift(outer, file.base);
         }
-        let first_line = outer.start.line + 1;
+        // The span may start at the `|` indicator or at the content.
+        let at_indicator = file
+            .text
+            .get(outer.start_byte as usize..)
+            .is_some_and(|t| t.starts_with('|'));
+        let first_line = outer.start.line + u32::from(at_indicator);
         let indent = (first_line..first_line + 1000)
             .filter_map(|l| file.lines.line_text(&file.text, l))
             .find(|t| !t.trim().is_empty())
             .map_or(0, |t| t.len() - t.trim_start_matches(' ').len()) as u32;
         let position = |p: Position| {
-            let line = outer.start.line + p.line;
+            let line = first_line + p.line.saturating_sub(1);
             let column = p.column + indent;
             let byte = file.lines.byte_at(&file.text, line, column - 1);
             (Position::new(line, column), byte)
@@ -778,11 +783,13 @@ impl<'l> Builder<'l> {
                 return;
             };
             for r in resources.iter_mut().filter(|r| selector.matches(r)) {
-                if let Err(message) = jsonpatch::apply(&mut r.node, ops) {
+                if let Err((n, message)) = jsonpatch::apply(&mut r.node, ops) {
                     let what = r.describe();
+                    let base = self.base_of(&source.path);
+                    let span = ops.items().get(n).map(|op| unshift(op.span, base));
                     self.error(
                         &source.path,
-                        source.span.or(Some(item.span())),
+                        span.or(source.span).or(Some(item.span())),
                         format!("JSON patch on {what}: {message}"),
                     );
                 }

@@ -109,12 +109,20 @@ fn remove(root: &mut OwnedNode, path: &[String]) -> Result<OwnedNode, String> {
 }
 
 /// Applies the operations of a patch (a list of `{op, path, value, from}`)
-/// to `root`, stopping at the first failure.
-pub fn apply(root: &mut OwnedNode, ops: &OwnedNode) -> Result<(), String> {
+/// to `root`, stopping at the first failure: the index of the failed
+/// operation and why.
+pub fn apply(root: &mut OwnedNode, ops: &OwnedNode) -> Result<(), (usize, String)> {
     if !ops.is_seq() {
-        return Err("a JSON patch is a list of operations".into());
+        return Err((0, "a JSON patch is a list of operations".into()));
     }
     for (n, op) in ops.items().iter().enumerate() {
+        apply_one(root, op, n).map_err(|e| (n, e))?;
+    }
+    Ok(())
+}
+
+fn apply_one(root: &mut OwnedNode, op: &OwnedNode, n: usize) -> Result<(), String> {
+    {
         let field = |name: &str| op.get(name).and_then(OwnedNode::as_text);
         let kind = field("op").ok_or_else(|| format!("operation {n} has no `op`"))?;
         let path = tokens(field("path").ok_or_else(|| format!("operation {n} has no `path`"))?)?;
