@@ -7,6 +7,7 @@ mod probes;
 mod relations;
 mod resources;
 mod security;
+mod semantics;
 
 use crate::RuleDef;
 
@@ -18,6 +19,7 @@ pub(super) const ALL: &[&[RuleDef]] = &[
     objects::RULES,
     security::RULES,
     api::RULES,
+    semantics::RULES,
 ];
 
 /// What the rule modules' tests share: run one rule on a manifest.
