@@ -26,6 +26,9 @@ pub struct EngineConfig {
     pub repository_roots: Vec<String>,
     /// The Kubernetes release manifests are judged against.
     pub kube_version: KubeVersion,
+    /// Schemas objects are validated against: the bundled ones and any
+    /// added for the run (CRDs of the tree, `--schema-dir`).
+    pub schemas: std::sync::Arc<shipgate_schema::SchemaSet>,
     /// Severities the user sets instead of the rules' defaults, as
     /// `RULES=LEVEL` where RULES takes the forms of `select`.
     pub severities: Vec<String>,
@@ -40,6 +43,7 @@ impl Default for EngineConfig {
             yaml_limits: Limits::default(),
             repository_roots: Vec::new(),
             kube_version: KubeVersion::DEFAULT,
+            schemas: Default::default(),
             severities: Vec::new(),
         }
     }

@@ -124,6 +124,7 @@ struct Extra {
     compiled: OnceLock<Compiled>,
 }
 
+#[derive(PartialEq)]
 enum ExtraSchema {
     /// A CRD version's `openAPIV3Schema`, made strict when compiled.
     Crd(Value),
@@ -346,6 +347,14 @@ impl SchemaSet {
     }
 
     fn insert(&self, key: Key, origin: String, schema: ExtraSchema) {
+        // The same CRD is often met twice (before the run and while checking
+        // its file); keeping the first keeps its compiled validator.
+        if let Ok(extras) = self.extras.read()
+            && let Some(existing) = extras.get(&key)
+            && existing.schema == schema
+        {
+            return;
+        }
         let extra = Arc::new(Extra {
             origin,
             schema,

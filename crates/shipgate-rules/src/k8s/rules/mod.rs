@@ -6,6 +6,7 @@ mod objects;
 mod probes;
 mod relations;
 mod resources;
+mod schema;
 mod security;
 mod semantics;
 
@@ -18,6 +19,7 @@ pub(super) const ALL: &[&[RuleDef]] = &[
     images::RULES,
     objects::RULES,
     security::RULES,
+    schema::RULES,
     api::RULES,
     semantics::RULES,
 ];
