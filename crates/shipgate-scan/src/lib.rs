@@ -246,6 +246,7 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<String> {
 /// Discovers, checks and reports: the whole static scan.
 pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
     let (files, problems) = discover(roots);
+    crds::register(engine, &files);
     let mut outcomes = check_files(engine, &files);
     outcomes.extend(
         problems
@@ -255,6 +256,8 @@ pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String
     let roots = roots.iter().map(|r| display_path(r)).collect();
     engine.finish(roots, outcomes, baseline)
 }
+
+mod crds;
 
 #[cfg(test)]
 mod tests;
