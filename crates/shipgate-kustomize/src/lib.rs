@@ -88,6 +88,14 @@ pub struct Diagnostic {
     pub unsupported: bool,
 }
 
+impl Diagnostic {
+    /// A resource or component to be fetched over the network, which a
+    /// check must not do.
+    pub fn is_remote(&self) -> bool {
+        self.unsupported && self.message.starts_with("remote ")
+    }
+}
+
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.span {

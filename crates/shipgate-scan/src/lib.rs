@@ -257,6 +257,8 @@ pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String
     engine.finish(roots, outcomes, baseline)
 }
 
+pub mod kustomize;
+
 mod crds;
 
 #[cfg(test)]

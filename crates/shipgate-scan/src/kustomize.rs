@@ -1,0 +1,548 @@
+//! Kustomize overlays as deployed: each root kustomization of a scan is
+//! rendered, natively when possible so that findings point at the line of
+//! the base or patch that produced a node, otherwise with `kubectl
+//! kustomize`.
+//!
+//! kubectl is run without `--enable-helm`, `--enable-alpha-plugins` or
+//! `--enable-exec`, so nothing from the checked repository is executed, and
+//! never for an overlay with remote resources. As a second fence it runs
+//! with an empty environment: no `PATH` (so no `git` to clone with), and
+//! HTTP proxies pointing at a closed loopback port, so a fetch that slips
+//! past the first check fails instead of reaching the network.
+
+use std::collections::HashSet;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use shipgate_core::SourceSpan;
+pub use shipgate_kustomize::Diagnostic;
+use shipgate_kustomize::{KUSTOMIZATION_FILES, Loader, join, normalize};
+use shipgate_syntax::yaml::{self, Limits, OwnedNode, Schema, Source, YamlStream};
+
+use crate::Discovered;
+
+/// Files larger than this are not read while rendering.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// How long `kubectl kustomize` may take for one overlay.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Native,
+    Kubectl,
+}
+
+/// One root kustomization, rendered.
+#[derive(Debug, Clone)]
+pub struct RenderedOverlay {
+    /// The kustomization file, as shown in reports.
+    pub root: String,
+    /// One document per object. Spans lead back to their files through
+    /// [`YamlStream::origin`].
+    pub stream: YamlStream,
+    /// Every file the rendering read, as shown in reports.
+    pub inputs: Vec<String>,
+    /// Problems with the overlay (`unsupported: false`) and features that
+    /// were not rendered natively (`unsupported: true`). A rendering by
+    /// kubectl carries the reasons it was used and a note that positions
+    /// point only at the kustomization file. An empty stream with
+    /// diagnostics means the overlay could not be rendered at all.
+    pub diagnostics: Vec<Diagnostic>,
+    pub via: Via,
+}
+
+/// How overlays are rendered when the native renderer is not enough.
+#[derive(Debug, Clone)]
+pub struct KustomizeOptions {
+    /// The kubectl to fall back on; `None` when there is none.
+    pub kubectl: Option<PathBuf>,
+}
+
+impl Default for KustomizeOptions {
+    /// kubectl as found on `PATH`.
+    fn default() -> Self {
+        KustomizeOptions {
+            kubectl: find_on_path("kubectl"),
+        }
+    }
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+fn is_kustomization(display: &str) -> bool {
+    let name = display.rsplit('/').next().unwrap_or(display);
+    KUSTOMIZATION_FILES.contains(&name)
+}
+
+fn parent(display: &str) -> &str {
+    match display.rsplit_once('/') {
+        Some((dir, _)) => dir,
+        None => ".",
+    }
+}
+
+/// The kustomization files of a scan that no other kustomization of the
+/// scan consumes as a resource or component, components excepted: those
+/// are what gets deployed. Sorted, as the files are.
+pub fn kustomization_roots(files: &[Discovered]) -> Vec<String> {
+    let mut kustomizations: Vec<(&Discovered, String)> = Vec::new();
+    let mut seen_dirs = HashSet::new();
+    for file in files.iter().filter(|f| is_kustomization(&f.display)) {
+        let dir = normalize(parent(&file.display));
+        // kustomize reads only the first of the names it knows.
+        if seen_dirs.insert(dir.clone()) {
+            kustomizations.push((file, dir));
+        }
+    }
+    let mut consumed = HashSet::new();
+    let mut components = HashSet::new();
+    for (file, dir) in &kustomizations {
+        let Ok(text) = read_limited(&file.path) else {
+            continue;
+        };
+        let stream = yaml::parse(&text, Schema::Yaml11, Limits::default());
+        let Some(root) = stream.root(0).filter(|r| r.is_map()) else {
+            continue;
+        };
+        if root.get("kind").and_then(|k| k.as_str()) == Some("Component") {
+            components.insert(dir.clone());
+        }
+        for key in ["resources", "bases", "components"] {
+            for item in root.get(key).into_iter().flat_map(|l| l.items()) {
+                if let Some(entry) = item.as_str() {
+                    consumed.insert(join(dir, entry));
+                }
+            }
+        }
+    }
+    kustomizations
+        .into_iter()
+        .filter(|(_, dir)| !consumed.contains(dir) && !components.contains(dir))
+        .map(|(file, _)| file.display.clone())
+        .collect()
+}
+
+/// Renders every root kustomization among `files`, found under `roots`.
+pub fn render_overlays(roots: &[PathBuf], files: &[Discovered]) -> Vec<RenderedOverlay> {
+    render_overlays_with(roots, files, &KustomizeOptions::default())
+}
+
+pub fn render_overlays_with(
+    roots: &[PathBuf],
+    files: &[Discovered],
+    options: &KustomizeOptions,
+) -> Vec<RenderedOverlay> {
+    let loader = ScanLoader::new(roots);
+    kustomization_roots(files)
+        .par_iter()
+        .map(|root| render_overlay(root, &loader, options))
+        .collect()
+}
+
+/// Renders the kustomization whose file is `root` (a displayed path).
+pub fn render_overlay(
+    root: &str,
+    loader: &ScanLoader,
+    options: &KustomizeOptions,
+) -> RenderedOverlay {
+    let dir = parent(root);
+    let native = shipgate_kustomize::render(dir, loader);
+    let mut overlay = RenderedOverlay {
+        root: root.to_owned(),
+        stream: native.stream,
+        inputs: native.inputs,
+        diagnostics: native.diagnostics,
+        via: Via::Native,
+    };
+    if !overlay.diagnostics.iter().any(|d| d.unsupported) {
+        return overlay;
+    }
+    let note = |message: String| Diagnostic {
+        path: root.to_owned(),
+        span: None,
+        message,
+        unsupported: true,
+    };
+    if overlay.diagnostics.iter().any(Diagnostic::is_remote) {
+        overlay.diagnostics.push(note(
+            "not rendered with kubectl either: it would fetch remote resources, which a check never does; \
+             objects from remote bases are not checked"
+                .into(),
+        ));
+        return overlay;
+    }
+    let Some(kubectl) = &options.kubectl else {
+        overlay.diagnostics.push(note(
+            "kubectl is not installed, so the features above were left out of the rendering; \
+             install kubectl for a complete one"
+                .into(),
+        ));
+        return overlay;
+    };
+    let Some(directory) = loader.resolve(dir) else {
+        return overlay;
+    };
+    match run_kubectl(kubectl, &directory) {
+        Ok(output) => {
+            overlay.stream = from_kubectl(root, loader, &output);
+            overlay.via = Via::Kubectl;
+            overlay.diagnostics.retain(|d| d.unsupported);
+            overlay.diagnostics.push(note(
+                "rendered with `kubectl kustomize` because of the features above: findings point at this \
+                 kustomization file, not at the line that produced each node"
+                    .into(),
+            ));
+        }
+        Err(message) => overlay.diagnostics.push(Diagnostic {
+            path: root.to_owned(),
+            span: None,
+            message: format!(
+                "kubectl kustomize failed, so the features above were left out of the rendering: {message}"
+            ),
+            unsupported: false,
+        }),
+    }
+    overlay
+}
+
+fn run_kubectl(kubectl: &Path, dir: &Path) -> Result<String, String> {
+    let closed = "http://127.0.0.1:9";
+    let mut child = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(dir)
+        .env_clear()
+        .env("PATH", "/nonexistent")
+        .env("HOME", "/nonexistent")
+        .env("HTTP_PROXY", closed)
+        .env("HTTPS_PROXY", closed)
+        .env("http_proxy", closed)
+        .env("https_proxy", closed)
+        .env("GIT_ALLOW_PROTOCOL", "none")
+        .env("KUSTOMIZE_PLUGIN_HOME", "/nonexistent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("cannot run {}: {err}", kubectl.display()))?;
+    // Drain both pipes while waiting so a large output cannot block kubectl.
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(pipe) = stdout.as_mut() {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(pipe) = stderr.as_mut() {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > KUBECTL_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "no answer within {} seconds",
+                    KUBECTL_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(err) => return Err(err.to_string()),
+        }
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    if status.success() {
+        Ok(stdout)
+    } else {
+        Err(stderr.trim().to_owned())
+    }
+}
+
+/// kubectl's output as a stream whose every node points at the root
+/// kustomization's first line: kubectl does not say where nodes came from.
+fn from_kubectl(root: &str, loader: &ScanLoader, output: &str) -> YamlStream {
+    let parsed = yaml::parse(output, Schema::Yaml11, Limits::default());
+    let first_line = loader
+        .read(root)
+        .ok()
+        .map_or(0, |text| text.lines().next().map_or(0, str::len));
+    let span = SourceSpan {
+        start: shipgate_core::Position::new(1, 1),
+        end: shipgate_core::Position::new(1, first_line as u32 + 1),
+        start_byte: 0,
+        end_byte: first_line as u32,
+    };
+    let documents = (0..parsed.documents.len())
+        .filter_map(|i| parsed.root(i))
+        .filter(|r| r.is_map())
+        .map(|r| {
+            let mut node = OwnedNode::from_ref(r, 0);
+            node.respan(span);
+            node
+        })
+        .collect();
+    let sources = vec![Source {
+        base: 0,
+        path: root.to_owned(),
+    }];
+    YamlStream::from_documents(documents, sources, Schema::Yaml11)
+}
+
+fn read_limited(path: &Path) -> io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_INPUT_BYTES {
+        return Err(io::Error::other(format!(
+            "over the {MAX_INPUT_BYTES} byte limit for rendering"
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_INPUT_BYTES).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Reads files for the renderer by their displayed paths, only inside the
+/// scanned trees: a kustomization that names `/etc` or a link out of the
+/// tree gets "not found", as does anything over the size limit.
+pub struct ScanLoader {
+    roots: Vec<PathBuf>,
+}
+
+impl ScanLoader {
+    pub fn new(roots: &[PathBuf]) -> Self {
+        ScanLoader {
+            roots: roots
+                .iter()
+                .filter_map(|r| r.canonicalize().ok())
+                .map(|r| {
+                    if r.is_file() {
+                        r.parent().map(Path::to_path_buf).unwrap_or(r)
+                    } else {
+                        r
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The real path of a displayed one, if it lies inside a scanned tree.
+    fn resolve(&self, path: &str) -> Option<PathBuf> {
+        let real = Path::new(path).canonicalize().ok()?;
+        self.roots
+            .iter()
+            .any(|root| real.starts_with(root))
+            .then_some(real)
+    }
+}
+
+impl Loader for ScanLoader {
+    fn read(&self, path: &str) -> io::Result<String> {
+        let Some(real) = self.resolve(path) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "not found inside the scanned tree",
+            ));
+        };
+        read_limited(&real)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.resolve(path).is_some_and(|p| p.is_dir())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::discover;
+
+    const BASE: &str = "resources: [deploy.yaml]\n";
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n";
+    const PATCH: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext:\n            privileged: true\n";
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, content) in files {
+            let full = dir.path().join(path);
+            fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            fs::write(full, content).expect("write");
+        }
+        dir
+    }
+
+    fn render_tree(dir: &Path, options: &KustomizeOptions) -> Vec<RenderedOverlay> {
+        let roots = [dir.to_path_buf()];
+        let (files, _) = discover(&roots);
+        render_overlays_with(&roots, &files, options)
+    }
+
+    fn relative(dir: &Path, path: &str) -> String {
+        let prefix = format!("{}/", crate::display_path(dir));
+        path.strip_prefix(&prefix).unwrap_or(path).to_owned()
+    }
+
+    #[test]
+    fn roots_are_the_kustomizations_nothing_consumes() {
+        let dir = tree(&[
+            ("base/kustomization.yaml", BASE),
+            ("base/deploy.yaml", DEPLOYMENT),
+            (
+                "overlays/dev/kustomization.yaml",
+                "resources: [../../base]\ncomponents: [../../components/mon]\n",
+            ),
+            (
+                "overlays/prod/kustomization.yml",
+                "resources:\n  - ../../base\n",
+            ),
+            ("components/mon/kustomization.yaml", "kind: Component\n"),
+            ("other/Kustomization", "resources: []\n"),
+        ]);
+        let (files, _) = discover(&[dir.path().to_path_buf()]);
+        let roots: Vec<String> = kustomization_roots(&files)
+            .iter()
+            .map(|r| relative(dir.path(), r))
+            .collect();
+        assert_eq!(
+            roots,
+            [
+                "other/Kustomization",
+                "overlays/dev/kustomization.yaml",
+                "overlays/prod/kustomization.yml"
+            ]
+        );
+    }
+
+    #[test]
+    fn native_renderings_point_at_the_patch() {
+        let dir = tree(&[
+            ("base/kustomization.yaml", BASE),
+            ("base/deploy.yaml", DEPLOYMENT),
+            (
+                "overlay/kustomization.yaml",
+                "resources: [../base]\npatches:\n  - path: privileged.yaml\n",
+            ),
+            ("overlay/privileged.yaml", PATCH),
+        ]);
+        let overlays = render_tree(dir.path(), &KustomizeOptions { kubectl: None });
+        assert_eq!(overlays.len(), 1);
+        let overlay = &overlays[0];
+        assert_eq!(overlay.via, Via::Native);
+        assert!(overlay.diagnostics.is_empty(), "{:?}", overlay.diagnostics);
+        assert_eq!(
+            relative(dir.path(), &overlay.root),
+            "overlay/kustomization.yaml"
+        );
+        assert_eq!(overlay.inputs.len(), 4);
+        let privileged = overlay
+            .stream
+            .root(0)
+            .and_then(|r| r.path(&["spec", "template", "spec", "containers"]))
+            .and_then(|c| c.items().next())
+            .and_then(|c| c.path(&["securityContext", "privileged"]))
+            .expect("privileged");
+        let (path, span) = overlay.stream.origin(privileged.span()).expect("origin");
+        assert_eq!(relative(dir.path(), path), "overlay/privileged.yaml");
+        assert_eq!(span.start.line, 11);
+    }
+
+    #[test]
+    fn unsupported_features_fall_back_on_kubectl() {
+        let dir = tree(&[
+            ("app/deploy.yaml", DEPLOYMENT),
+            (
+                "app/kustomization.yaml",
+                "resources: [deploy.yaml]\nreplacements:\n  - source: {kind: Deployment, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.name]\n",
+            ),
+        ]);
+        let options = KustomizeOptions::default();
+        assert!(
+            options.kubectl.is_some(),
+            "kubectl is required (scripts/test installs it)"
+        );
+        let overlay = &render_tree(dir.path(), &options)[0];
+        assert_eq!(overlay.via, Via::Kubectl, "{:?}", overlay.diagnostics);
+        let root = overlay.stream.root(0).expect("an object");
+        assert_eq!(
+            root.path(&["metadata", "name"]).and_then(|n| n.as_str()),
+            Some("web")
+        );
+        let (path, span) = overlay.stream.origin(root.span()).expect("origin");
+        assert_eq!(path, overlay.root);
+        assert_eq!(span.start.line, 1);
+        assert!(
+            overlay
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("rendered with `kubectl kustomize`"))
+        );
+
+        let without = &render_tree(dir.path(), &KustomizeOptions { kubectl: None })[0];
+        assert_eq!(without.via, Via::Native);
+        assert!(
+            without
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("kubectl is not installed"))
+        );
+        assert_eq!(without.stream.documents.len(), 1);
+    }
+
+    #[test]
+    fn remote_resources_are_never_fetched() {
+        let dir = tree(&[
+            ("app/deploy.yaml", DEPLOYMENT),
+            (
+                "app/kustomization.yaml",
+                "resources:\n  - deploy.yaml\n  - https://github.com/acme/base//app?ref=v1\n",
+            ),
+        ]);
+        let options = KustomizeOptions {
+            kubectl: Some(PathBuf::from("/nonexistent/kubectl")),
+        };
+        let overlay = &render_tree(dir.path(), &options)[0];
+        assert_eq!(overlay.via, Via::Native);
+        assert!(overlay.diagnostics.iter().any(Diagnostic::is_remote));
+        assert!(
+            overlay
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("never does"))
+        );
+        assert_eq!(overlay.stream.documents.len(), 1);
+    }
+
+    #[test]
+    fn nothing_outside_the_scanned_tree_is_read() {
+        let outside = tree(&[("kustomization.yaml", BASE), ("deploy.yaml", DEPLOYMENT)]);
+        let entry = crate::display_path(outside.path());
+        let dir = tree(&[(
+            "app/kustomization.yaml",
+            &format!("resources:\n  - {entry}\n"),
+        )]);
+        let overlay = &render_tree(dir.path(), &KustomizeOptions { kubectl: None })[0];
+        assert_eq!(overlay.stream.documents.len(), 0);
+        assert!(!overlay.diagnostics.is_empty());
+        assert!(
+            overlay.diagnostics.iter().all(|d| !d.unsupported),
+            "{:?}",
+            overlay.diagnostics
+        );
+    }
+}
