@@ -73,6 +73,8 @@ pub struct FileOutcome {
     pub suppressions: Vec<Suppression>,
     /// The text of the few files the repository pack reads.
     pub repo_text: Option<String>,
+    /// The outcome of a rendering, whose findings lie in other files.
+    pub rendered: bool,
 }
 
 impl Engine {
@@ -125,6 +127,29 @@ impl Engine {
 
     /// Checks a file's raw bytes: binary and non-UTF-8 content is diagnosed here.
     pub fn check_bytes(&self, path: &str, bytes: &[u8], kind: ArtifactKind) -> FileOutcome {
+        self.check_bytes_as(path, bytes, kind, Role::Standalone)
+    }
+
+    /// Checks a file that a rendering (a Kustomize overlay) consumes: its
+    /// objects are judged as rendered, where a base gets the namespace, tags
+    /// and patches it is deployed with, so here only the file itself is
+    /// checked (syntax, suppression comments), never its objects alone.
+    pub fn check_consumed_bytes(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        kind: ArtifactKind,
+    ) -> FileOutcome {
+        self.check_bytes_as(path, bytes, kind, Role::Consumed)
+    }
+
+    fn check_bytes_as(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        kind: ArtifactKind,
+        role: Role,
+    ) -> FileOutcome {
         if bytes.len() as u64 > self.config.max_file_size {
             return self.too_large(path, bytes.len() as u64);
         }
@@ -135,7 +160,7 @@ impl Engine {
             return outcome;
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) => self.check_text(path, text, kind),
+            Ok(text) => self.check_text_as(path, text, kind, role),
             // Plain text in another encoding is not an artifact we judge.
             Err(_) if kind == ArtifactKind::Text => FileOutcome {
                 path: path.to_owned(),
@@ -167,6 +192,10 @@ impl Engine {
     /// Checks a file's text. `kind` comes from its path; YAML is promoted to
     /// Kubernetes when its documents say so.
     pub fn check_text(&self, path: &str, text: &str, kind: ArtifactKind) -> FileOutcome {
+        self.check_text_as(path, text, kind, Role::Standalone)
+    }
+
+    fn check_text_as(&self, path: &str, text: &str, kind: ArtifactKind, role: Role) -> FileOutcome {
         let mut outcome = FileOutcome {
             path: path.to_owned(),
             kind: Some(kind),
@@ -184,7 +213,7 @@ impl Engine {
             crate::docker::run(&self.enabled, path, text, &lines, &mut outcome.findings);
             lines
         } else if kind.is_yaml() {
-            let stream = self.check_yaml(path, text, kind, &mut collector, &mut outcome);
+            let stream = self.check_yaml(path, text, kind, role, &mut collector, &mut outcome);
             stream.lines
         } else {
             return outcome;
@@ -202,7 +231,7 @@ impl Engine {
             &mut outcome.findings,
             &mut outcome.suppressed,
         );
-        if !outcome.objects.is_empty() {
+        if !outcome.objects.is_empty() || role == Role::Consumed {
             outcome.suppressions = collector.suppressions;
         }
         // Outcomes live until the end of the run: spare capacity, times a
@@ -217,6 +246,7 @@ impl Engine {
         path: &str,
         text: &str,
         kind: ArtifactKind,
+        role: Role,
         collector: &mut Collector,
         outcome: &mut FileOutcome,
     ) -> YamlStream {
@@ -251,6 +281,9 @@ impl Engine {
         if !objects.is_empty() {
             outcome.kind = Some(ArtifactKind::Kubernetes);
         }
+        if role == Role::Consumed {
+            return stream;
+        }
         let shared_path: std::sync::Arc<str> = path.into();
         outcome.objects.reserve_exact(objects.len());
         for object in &objects {
@@ -262,10 +295,74 @@ impl Engine {
             self.run_object_rules(object, &mut outcome.findings);
             outcome
                 .objects
-                .push(ObjectInfo::from_object(object, &shared_path));
+                .push(ObjectInfo::from_object(object, &shared_path, None));
         }
         drop(objects);
         stream
+    }
+
+    /// Checks the objects of a rendering (a Kustomize overlay, a Helm
+    /// release): `stream` is built from several files, so every finding
+    /// points at the file and line that produced the offending node, and
+    /// names `root`, the rendering, in its logical place so that the same
+    /// base judged through two overlays yields two findings.
+    pub fn check_rendered(&self, root: &str, stream: &YamlStream) -> FileOutcome {
+        let mut outcome = FileOutcome {
+            path: root.to_owned(),
+            kind: Some(ArtifactKind::Kubernetes),
+            rendered: true,
+            ..FileOutcome::default()
+        };
+        let mut objects = Vec::new();
+        for (index, _) in stream.documents.iter().enumerate() {
+            if let Some(root_node) = stream.root(index) {
+                collect_objects(root_node, root, &mut objects);
+            }
+        }
+        let shared_path: std::sync::Arc<str> = root.into();
+        let sources: std::sync::Arc<[yaml::Source]> = stream.sources.clone().into();
+        for object in &objects {
+            let first = outcome.findings.len();
+            self.run_object_rules(object, &mut outcome.findings);
+            // Annotations travel with the rendered object, wherever its
+            // fields came from: they cover every finding on it.
+            if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
+                let mut collector = Collector::default();
+                suppress::scan_annotations(root, annotations, Scope::All, &mut collector);
+                for mut problem in collector.problems.drain(..) {
+                    if let Some((path, span)) =
+                        problem.location.span.and_then(|span| stream.origin(span))
+                    {
+                        problem.location.path = path.to_owned();
+                        problem.location.span = Some(span);
+                    }
+                    if self.selection.is_enabled(&problem.rule) {
+                        outcome.findings.push(problem);
+                    }
+                }
+                let mut on_object = outcome.findings.split_off(first);
+                apply_suppressions(
+                    &collector.suppressions,
+                    &mut on_object,
+                    &mut outcome.suppressed,
+                );
+                outcome.findings.append(&mut on_object);
+            }
+            outcome.objects.push(ObjectInfo::from_object(
+                object,
+                &shared_path,
+                Some(&sources),
+            ));
+        }
+        for finding in &mut outcome.findings {
+            finding.location.logical = format!("{root}: {}", finding.location.logical);
+        }
+        let mut seen = HashMap::new();
+        for finding in &mut outcome.findings {
+            let anchor = finding.location.logical.clone();
+            fingerprint(finding, anchor, &mut seen);
+        }
+        outcome
     }
 
     fn run_object_rules(&self, object: &Object<'_>, findings: &mut Vec<Finding>) {
@@ -382,19 +479,39 @@ impl Engine {
             }
         }
 
-        let cluster = Cluster::new(objects);
-        let mut cross = Vec::new();
-        for rule in &self.enabled {
-            if let Check::Cluster(check) = rule.check {
-                let mut sink = ClusterSink {
-                    meta: &rule.meta,
-                    config: &self.config,
-                    findings: &mut cross,
-                };
-                check(&cluster, &mut sink);
+        // Each rendering is deployed as a unit of its own (an overlay per
+        // environment), so relations are judged within it; the files that
+        // no rendering consumes form one more unit.
+        let mut units: Vec<Vec<ObjectInfo>> = Vec::new();
+        let mut unit_of_root: HashMap<std::sync::Arc<str>, usize> = HashMap::new();
+        let mut standalone = Vec::with_capacity(objects.len());
+        for object in objects {
+            if object.sources.is_some() {
+                let next = units.len();
+                let unit = *unit_of_root.entry(object.path.clone()).or_insert(next);
+                if unit == next {
+                    units.push(Vec::new());
+                }
+                units[unit].push(object);
+            } else {
+                standalone.push(object);
             }
         }
-        drop(cluster);
+        units.insert(0, standalone);
+        let mut cross = Vec::new();
+        for unit in units {
+            let cluster = Cluster::new(unit);
+            for rule in &self.enabled {
+                if let Check::Cluster(check) = rule.check {
+                    let mut sink = ClusterSink {
+                        meta: &rule.meta,
+                        config: &self.config,
+                        findings: &mut cross,
+                    };
+                    check(&cluster, &mut sink);
+                }
+            }
+        }
         let view = crate::repo::RepoView {
             repository_roots: self.config.repository_roots.clone(),
             files: repo_files,
@@ -415,7 +532,28 @@ impl Engine {
         report
             .suppressed
             .reserve_exact(outcomes.iter().map(|o| o.suppressed.len()).sum());
+        // A base rendered by two overlays can yield the same finding twice
+        // (a malformed suppression in it, say): one report of it is enough.
+        let mut rendered_seen = HashSet::new();
         for mut outcome in outcomes {
+            if outcome.rendered {
+                for finding in outcome.findings.drain(..) {
+                    let key = (
+                        finding.rule.clone(),
+                        finding.location.path.clone(),
+                        finding.location.span.map(|s| (s.start_byte, s.end_byte)),
+                        finding.message.clone(),
+                    );
+                    if !rendered_seen.insert(key) {
+                        continue;
+                    }
+                    let suppressions = suppressions_by_path.get(&finding.location.path);
+                    match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
+                        Some(s) => report.suppressed.push(suppressed(finding, s)),
+                        None => report.findings.push(finding),
+                    }
+                }
+            }
             report.findings.append(&mut outcome.findings);
             report.suppressed.append(&mut outcome.suppressed);
         }
@@ -485,6 +623,13 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
         }
     }
     Ok(severities)
+}
+
+/// Whether a file's objects are judged on their own or through a rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Standalone,
+    Consumed,
 }
 
 fn fingerprint(finding: &mut Finding, anchor: String, seen: &mut HashMap<(String, String), u32>) {

@@ -14,6 +14,8 @@ pub enum Scope {
     Line(u32),
     /// Inclusive range of lines: a document or an object.
     Lines(u32, u32),
+    /// Everything a rendered object yields, whichever file each finding is in.
+    All,
 }
 
 impl Scope {
@@ -21,6 +23,7 @@ impl Scope {
         match self {
             Scope::Line(l) => l == line,
             Scope::Lines(first, last) => (first..=last).contains(&line),
+            Scope::All => true,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use shipgate_core::{Location, SourceSpan};
-use shipgate_syntax::yaml::NodeRef;
+use shipgate_syntax::yaml::{NodeRef, Source, origin_in};
 
 use super::Object;
 
@@ -109,6 +109,9 @@ pub struct Workload {
 #[derive(Debug, Clone)]
 pub struct ObjectInfo {
     pub path: Arc<str>,
+    /// The files of a rendered stream, to find where each span came from;
+    /// `None` for an object read from one file.
+    pub sources: Option<Arc<[Source]>>,
     pub kind: String,
     pub name: Option<String>,
     pub namespace: Option<String>,
@@ -142,9 +145,15 @@ pub struct Reference {
 
 impl ObjectInfo {
     /// `path` is the object's file, shared with the file's other objects.
-    pub fn from_object(object: &Object<'_>, path: &Arc<str>) -> Self {
+    /// `sources` is the rendered stream's file table, shared likewise.
+    pub fn from_object(
+        object: &Object<'_>,
+        path: &Arc<str>,
+        sources: Option<&Arc<[Source]>>,
+    ) -> Self {
         let mut info = ObjectInfo {
             path: Arc::clone(path),
+            sources: sources.cloned(),
             kind: object.kind.to_owned(),
             name: object.name.map(str::to_owned),
             namespace: object.namespace.map(str::to_owned),
@@ -355,18 +364,31 @@ impl ObjectInfo {
         info
     }
 
-    /// The object's stable address, as `Object::logical` writes it.
+    /// The object's stable address, as `Object::logical` writes it; a
+    /// rendered object's starts with its rendering, as the engine writes it.
     pub fn logical(&self) -> String {
-        format!(
+        let address = format!(
             "{}/{}/{}",
             self.kind,
             self.namespace.as_deref().unwrap_or("-"),
             self.name.as_deref().unwrap_or("-")
-        )
+        );
+        match self.sources {
+            Some(_) => format!("{}: {address}", self.path),
+            None => address,
+        }
     }
 
     pub fn location(&self) -> Location {
-        Location::at(&*self.path, self.span).with_logical(self.logical())
+        self.locate(self.span).with_logical(self.logical())
+    }
+
+    /// Where `span` is in the files the user has (see `Object::location`).
+    pub fn locate(&self, span: SourceSpan) -> Location {
+        match self.sources.as_deref().and_then(|s| origin_in(s, span)) {
+            Some((path, span)) => Location::at(path, span),
+            None => Location::at(&*self.path, span),
+        }
     }
 
     pub fn field(&self, name: &str) -> Option<(&str, SourceSpan)> {

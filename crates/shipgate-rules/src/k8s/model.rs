@@ -1,4 +1,4 @@
-use shipgate_core::SourceSpan;
+use shipgate_core::{Location, SourceSpan};
 use shipgate_syntax::yaml::NodeRef;
 
 /// Kinds whose pods the pack judges, and where each keeps its pod template.
@@ -46,6 +46,16 @@ impl<'a> Object<'a> {
                 .and_then(|n| n.as_text()),
             path,
         })
+    }
+
+    /// Where `span` is in the files the user has: for an object rendered
+    /// from several files (a Kustomize overlay), the file and line that
+    /// produced the node, not the object's own.
+    pub fn location(&self, span: SourceSpan) -> Location {
+        match self.node.stream().origin(span) {
+            Some((path, span)) => Location::at(path, span),
+            None => Location::at(self.path, span),
+        }
     }
 
     /// Where findings about the object as a whole point: its `kind:` value.

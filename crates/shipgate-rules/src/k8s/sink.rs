@@ -1,4 +1,4 @@
-use shipgate_core::{Finding, Location, RuleMeta, SourceSpan};
+use shipgate_core::{Finding, RuleMeta, SourceSpan};
 use shipgate_syntax::yaml::NodeRef;
 
 use super::{Container, Object, ObjectInfo};
@@ -37,7 +37,7 @@ impl Sink<'_> {
         } else {
             format!("{} > {field}", object.logical())
         };
-        let location = Location::at(object.path, span).with_logical(logical);
+        let location = object.location(span).with_logical(logical);
         self.findings.push(finding(self.meta, message, location));
         let last = self.findings.len() - 1;
         &mut self.findings[last]
@@ -99,7 +99,7 @@ impl ClusterSink<'_> {
         } else {
             format!("{} > {field}", object.logical())
         };
-        let location = Location::at(&*object.path, span).with_logical(logical);
+        let location = object.locate(span).with_logical(logical);
         self.findings.push(finding(self.meta, message, location));
         let last = self.findings.len() - 1;
         &mut self.findings[last]

@@ -64,6 +64,22 @@ impl SourceTable {
     }
 }
 
+/// The file of `sources` (sorted by base) that `span` lies in, and the span
+/// rebased to that file's bytes. Kept apart from the stream so summaries that
+/// outlive it can still answer.
+pub fn origin_in(sources: &[Source], span: SourceSpan) -> Option<(&str, SourceSpan)> {
+    let k = sources
+        .partition_point(|s| s.base <= span.start_byte)
+        .checked_sub(1)?;
+    let source = &sources[k];
+    let rebased = SourceSpan {
+        start_byte: span.start_byte - source.base,
+        end_byte: span.end_byte.saturating_sub(source.base),
+        ..span
+    };
+    Some((source.path.as_str(), rebased))
+}
+
 /// Shifts a span's bytes into the virtual space; lines and columns stay.
 pub fn shift(span: SourceSpan, base: u32) -> SourceSpan {
     SourceSpan {
@@ -409,17 +425,7 @@ impl YamlStream {
     /// file's own bytes. `None` for a stream parsed from a single file,
     /// whose spans are already the file's.
     pub fn origin(&self, span: SourceSpan) -> Option<(&str, SourceSpan)> {
-        let k = self
-            .sources
-            .partition_point(|s| s.base <= span.start_byte)
-            .checked_sub(1)?;
-        let source = &self.sources[k];
-        let rebased = SourceSpan {
-            start_byte: span.start_byte - source.base,
-            end_byte: span.end_byte.saturating_sub(source.base),
-            ..span
-        };
-        Some((source.path.as_str(), rebased))
+        origin_in(&self.sources, span)
     }
 
     /// A whole-tree copy of document `index`, for transformations.

@@ -9,7 +9,7 @@ mod build;
 mod load;
 mod resolve;
 
-pub use build::{OwnedNode, OwnedValue, Source, SourceTable, shift};
+pub use build::{OwnedNode, OwnedValue, Source, SourceTable, origin_in, shift};
 pub use load::{Limits, parse};
 pub use resolve::{Resolved, Schema, resolve_plain, resolve_tagged};
 

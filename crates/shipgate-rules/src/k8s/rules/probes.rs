@@ -1,6 +1,6 @@
 //! Liveness, readiness and startup probes.
 
-use shipgate_core::{Alias, Category, Example, Location, RuleMeta, Severity, Tool};
+use shipgate_core::{Alias, Category, Example, RuleMeta, Severity, Tool};
 use shipgate_syntax::yaml::{NodeKind, NodeRef};
 
 use crate::k8s::{Object, PodSpec, Sink};
@@ -475,7 +475,7 @@ fn liveness_same_as_readiness(object: &Object<'_>, sink: &mut Sink<'_>) {
             )
             .set_help("make liveness check only the process itself, or drop it")
             .add_related(
-                Location::at(object.path, readiness_key.span()),
+                object.location(readiness_key.span()),
                 "the readiness probe it repeats",
             );
         }

@@ -1,6 +1,6 @@
 //! Resource requests and limits, and the quantities they are written in.
 
-use shipgate_core::{Alias, Category, Example, Location, RuleMeta, Severity, Tool};
+use shipgate_core::{Alias, Category, Example, RuleMeta, Severity, Tool};
 use shipgate_syntax::yaml::NodeRef;
 
 use crate::k8s::{Container, ContainerKind, Object, PodSpec, Sink, quantity};
@@ -550,7 +550,7 @@ fn request_exceeds_limit(object: &Object<'_>, sink: &mut Sink<'_>) {
                     "lower requests.{name} to at most {} or raise the limit",
                     written(limit)
                 ))
-                .add_related(Location::at(object.path, limit.span()), "the limit");
+                .add_related(object.location(limit.span()), "the limit");
             }
         }
     }

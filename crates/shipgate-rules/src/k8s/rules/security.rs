@@ -1,7 +1,7 @@
 //! Pod and container security: privileges, users, capabilities, seccomp,
 //! host namespaces, host paths, sysctls and API credentials.
 
-use shipgate_core::{Alias, Category, Example, Finding, Location, RuleMeta, Severity, Tool};
+use shipgate_core::{Alias, Category, Example, Finding, RuleMeta, Severity, Tool};
 use shipgate_syntax::yaml::NodeRef;
 
 use crate::k8s::{Container, Object, PodSpec, Sink};
@@ -918,7 +918,7 @@ fn seccomp_profile(object: &Object<'_>, sink: &mut Sink<'_>) {
                         .message
                         .push_str("; the seccomp annotation is deprecated and no longer applied");
                     finding.add_related(
-                        Location::at(object.path, key.span()),
+                        object.location(key.span()),
                         "deprecated annotation, replaced by securityContext.seccompProfile",
                     );
                 }
