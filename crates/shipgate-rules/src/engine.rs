@@ -196,6 +196,7 @@ impl Engine {
     }
 
     fn check_text_as(&self, path: &str, text: &str, kind: ArtifactKind, role: Role) -> FileOutcome {
+        let kind = crate::helm::classify(path, text, kind);
         let mut outcome = FileOutcome {
             path: path.to_owned(),
             kind: Some(kind),
@@ -231,7 +232,9 @@ impl Engine {
             &mut outcome.findings,
             &mut outcome.suppressed,
         );
-        if !outcome.objects.is_empty() || role == Role::Consumed {
+        // Chart rules report into Chart.yaml once every file has been seen.
+        let chart = kind == ArtifactKind::HelmChart;
+        if !outcome.objects.is_empty() || role == Role::Consumed || chart {
             outcome.suppressions = collector.suppressions;
         }
         // Outcomes live until the end of the run: spare capacity, times a
@@ -517,6 +520,7 @@ impl Engine {
             files: repo_files,
         };
         crate::repo::run(&self.enabled, &view, &mut cross);
+        crate::helm::run(&self.enabled, &report.roots, &view.files, &mut cross);
         drop(view);
         let mut seen = HashMap::new();
         for finding in &mut cross {

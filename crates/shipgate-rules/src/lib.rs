@@ -10,6 +10,7 @@ pub mod compose;
 mod credentials;
 pub mod docker;
 pub mod engine;
+pub mod helm;
 pub mod k8s;
 pub mod meta;
 pub mod registry;

@@ -21,6 +21,8 @@ pub enum Check {
     Workflow(crate::workflows::CheckFn),
     /// Judges a repository as a whole, once every file has been seen.
     Repo(crate::repo::CheckFn),
+    /// Judges one Helm chart from the files of its folder, once every file has been seen.
+    Helm(crate::helm::CheckFn),
     /// Raised by the engine itself: unreadable input, malformed YAML, suppressions.
     Engine,
 }
@@ -45,6 +47,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
         .chain(crate::compose::RULES)
         .chain(crate::workflows::RULES)
         .chain(crate::repo::RULES)
+        .chain(crate::helm::RULES)
         .collect();
     rules.sort_by_key(|r| r.meta.id);
     let by_id = rules

@@ -61,6 +61,7 @@ pub fn wants_text(path: &str) -> bool {
         || docker::is_dockerignore(name)
         || env::is_env_file(name)
         || dependencies::wants_text(path, name)
+        || crate::helm::wants_text(path)
 }
 
 pub(crate) fn run(rules: &[&'static RuleDef], view: &RepoView, findings: &mut Vec<Finding>) {
