@@ -85,6 +85,12 @@ struct CheckArgs {
     /// schemas), such as 1.31.
     #[arg(long, value_name = "VERSION", default_value_t = KubeVersion::DEFAULT)]
     kube_version: KubeVersion,
+    /// A folder of extra schemas, read recursively: JSON Schemas named
+    /// `GROUP/KIND_VERSION.json`, `KIND-GROUP-VERSION.json` or
+    /// `KIND_VERSION.json`, and CustomResourceDefinitions in YAML files.
+    /// Repeatable.
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Vec<PathBuf>,
     /// Set a rule's severity instead of its default, as RULES=LEVEL
     /// (`k8s/unknown-kind=error`, `docker/*=info`). Repeatable.
     #[arg(long = "severity", value_name = "RULES=LEVEL")]
@@ -142,6 +148,9 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         severities: args.severities.clone(),
         ..EngineConfig::default()
     })?;
+    for dir in &args.schema_dir {
+        engine.config().schemas.load_dir(dir)?;
+    }
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -161,6 +170,9 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         std::io::stdin()
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            engine.config().schemas.add_crds_from_text(STDIN_PATH, text);
+        }
         let outcome = engine.check_bytes(STDIN_PATH, &bytes, ArtifactKind::Kubernetes);
         stdin_text = String::from_utf8(bytes).ok();
         engine.finish(vec!["-".into()], vec![outcome], baseline.as_ref())
