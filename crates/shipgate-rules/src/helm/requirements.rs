@@ -21,7 +21,7 @@ pub(super) const VALUES_SCHEMA: RuleDef = RuleDef {
             line. Writing a schema is work many charts skip, hence only information.",
         remediation: "Add a JSON Schema of the values beside Chart.yaml, and forbid unknown \
             keys where typos are likely:\n\n```json\n{\n  \"$schema\": \
-            \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \
+            \"http://json-schema.org/draft-07/schema#\",\n  \"type\": \"object\",\n  \
             \"properties\": {\n    \"replicaCount\": {\"type\": \"integer\", \"minimum\": 1},\n    \
             \"image\": {\n      \"type\": \"object\",\n      \"properties\": {\"tag\": {\"type\": \
             \"string\"}},\n      \"additionalProperties\": false\n    }\n  }\n}\n```",
@@ -34,7 +34,7 @@ pub(super) const VALUES_SCHEMA: RuleDef = RuleDef {
         },
         passing: Example {
             file: "values.schema.json",
-            content: "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"replicaCount\": {\"type\": \"integer\", \"minimum\": 1}\n  }\n}\n",
+            content: "{\n  \"$schema\": \"http://json-schema.org/draft-07/schema#\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"replicaCount\": {\"type\": \"integer\", \"minimum\": 1}\n  }\n}\n",
         },
     },
     check: Check::Helm(values_schema),
