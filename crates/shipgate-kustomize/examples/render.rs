@@ -20,6 +20,20 @@ impl Loader for Disk {
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
+    // An optional repeat count times the rendering instead of listing it.
+    if let Some(times) = std::env::args().nth(2).and_then(|n| n.parse::<u32>().ok()) {
+        let started = std::time::Instant::now();
+        let mut objects = 0;
+        for _ in 0..times {
+            objects = render(&dir, &Disk(PathBuf::from(".")))
+                .stream
+                .documents
+                .len();
+        }
+        let each = started.elapsed() / times.max(1);
+        println!("{dir}: {objects} objects, {each:?} per rendering");
+        return;
+    }
     let rendering = render(&dir, &Disk(PathBuf::from(".")));
     for d in &rendering.diagnostics {
         eprintln!("{d}");

@@ -456,7 +456,10 @@ impl<'l> Builder<'l> {
         span: Option<SourceSpan>,
     ) {
         let clash = resources.iter().any(|o| {
-            o.gvk_key() == r.gvk_key() && o.namespace() == r.namespace() && o.name() == r.name()
+            o.name() == r.name()
+                && o.kind() == r.kind()
+                && o.namespace() == r.namespace()
+                && o.group() == r.group()
         });
         if clash {
             let what = r.describe();
