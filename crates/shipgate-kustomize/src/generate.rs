@@ -182,6 +182,9 @@ impl Builder<'_> {
                         map.insert(k, v.clone());
                     }
                 }
+                if let Some(flag) = &options.immutable {
+                    existing.node.insert("immutable", flag.clone());
+                }
                 if options.no_hash {
                     existing.hash = None;
                 }

@@ -2,8 +2,8 @@
 //! names, reproduced exactly so names match `kubectl kustomize`.
 //!
 //! The hash is the SHA-256 of a JSON document holding the kind, an empty
-//! name, the data (and the type of a Secret; `immutable` and `binaryData`
-//! when set), encoded as Go's `encoding/json` does: keys sorted, and `<`,
+//! name, the data (and the type of a Secret, a ConfigMap's `binaryData`
+//! when set; `immutable` is left out), encoded as Go's `encoding/json` does: keys sorted, and `<`,
 //! `>`, `&`, U+2028 and U+2029 escaped. Its first ten hex digits are kept,
 //! with `0 1 3 a e` replaced by `g h k m t` so that the suffix never reads
 //! as a number or a word.
@@ -31,13 +31,6 @@ pub fn suffix(resource: &Resource, kind: HashKind) -> String {
     if kind == HashKind::Secret {
         let kind_type = node.get("type").and_then(OwnedNode::as_text).unwrap_or("");
         fields.push(("type", go_string(kind_type)));
-    }
-    if node
-        .get("immutable")
-        .and_then(|n| n.as_text())
-        .is_some_and(|t| t == "true")
-    {
-        fields.push(("immutable", "true".to_owned()));
     }
     fields.sort_by(|a, b| a.0.cmp(b.0));
     let body: Vec<String> = fields

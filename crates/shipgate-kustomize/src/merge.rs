@@ -11,7 +11,7 @@
 use shipgate_syntax::yaml::{OwnedNode, OwnedValue};
 
 /// Whether the object is of a built-in API group, whose lists follow the
-/// Kubernetes schema rather than kustomize's guess for custom resources.
+/// Kubernetes schema; custom resources' lists are replaced whole.
 pub fn is_builtin_group(group: &str) -> bool {
     group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
 }
@@ -46,29 +46,8 @@ fn merge_key(
         }
         _ => None,
     };
-    if key.is_some() || builtin {
-        return key;
-    }
-    // Custom resources have no schema here: like kustomize, merge lists
-    // whose elements all carry one of the usual identifying keys.
-    const GUESSES: &[&str] = &[
-        "mountPath",
-        "devicePath",
-        "ip",
-        "type",
-        "topologyKey",
-        "name",
-        "containerPort",
-    ];
-    GUESSES.iter().copied().find(|key| {
-        !dest.is_empty()
-            && dest.iter().chain(patch).all(|item| {
-                item.get(key).is_some()
-                    || item
-                        .get("$patch")
-                        .is_some_and(|p| p.as_text() == Some("replace"))
-            })
-    })
+    // kustomize has no schema for custom resources and replaces their lists.
+    key.filter(|_| builtin)
 }
 
 fn directive(node: &OwnedNode) -> Option<&str> {
@@ -89,7 +68,9 @@ fn strip(node: &mut OwnedNode) {
             entries.iter_mut().for_each(|(_, v)| strip(v));
         }
         OwnedValue::Seq(items) => {
-            items.retain(|item| directive(item).is_none_or(|d| d != "delete"));
+            // A delete element has nothing to delete in a new list, and an
+            // element holding only a directive is no element at all.
+            items.retain(|item| directive(item).is_none_or(|d| d != "delete" && item.len() > 1));
             items.iter_mut().for_each(strip);
         }
         OwnedValue::Scalar { .. } => {}
@@ -269,15 +250,15 @@ mod tests {
 
     #[test]
     fn directives_delete_and_replace() {
-        let mut dest = node("a: {x: 1, y: 2}\nb: {x: 1}\nl: [{name: p}, {name: q}]\nc: 1\n");
+        let mut dest = node("a: {x: 1, y: 2}\nb: {x: 1}\nvolumes: [{name: p}, {name: q}]\nc: 1\n");
         let patch = node(
-            "a: {$patch: replace, z: 3}\nb: {$patch: delete}\nl: [{name: p, $patch: delete}]\nc: null\n",
+            "a: {$patch: replace, z: 3}\nb: {$patch: delete}\nvolumes: [{name: p, $patch: delete}]\nc: null\n",
         );
-        merge(&mut dest, &patch, "", false, &mut Vec::new());
+        merge(&mut dest, &patch, "", true, &mut Vec::new());
         assert_eq!(dest.get("a").unwrap().len(), 1);
         assert!(dest.get("b").is_none());
         assert!(dest.get("c").is_none());
-        assert_eq!(names(dest.get("l").unwrap()), ["q"]);
+        assert_eq!(names(dest.get("volumes").unwrap()), ["q"]);
     }
 
     #[test]
@@ -287,5 +268,15 @@ mod tests {
         merge(&mut dest, &patch, "", true, &mut Vec::new());
         assert_eq!(dest.get("args").unwrap().len(), 1);
         assert_eq!(dest.get("tolerations").unwrap().len(), 1);
+        // Custom resources have no schema: even their containers are replaced.
+        let mut dest = node("containers: [{name: a}]\n");
+        merge(
+            &mut dest,
+            &node("containers: [{name: b}]\n"),
+            "",
+            false,
+            &mut Vec::new(),
+        );
+        assert_eq!(names(dest.get("containers").unwrap()), ["b"]);
     }
 }

@@ -138,3 +138,8 @@ fn a_large_generated_overlay_matches_kubectl() {
         "the large overlay differs from kubectl's"
     );
 }
+
+#[test]
+fn edge_cases_match_kubectl() {
+    check("edge/overlay");
+}
