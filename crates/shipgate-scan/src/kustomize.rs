@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -154,7 +155,11 @@ pub fn render_overlay(
     options: &KustomizeOptions,
 ) -> RenderedOverlay {
     let dir = parent(root);
-    let native = shipgate_kustomize::render(dir, loader);
+    let tracked = Tracked {
+        inner: loader,
+        refused: AtomicBool::new(false),
+    };
+    let native = shipgate_kustomize::render(dir, &tracked);
     let mut overlay = RenderedOverlay {
         root: root.to_owned(),
         stream: native.stream,
@@ -162,7 +167,9 @@ pub fn render_overlay(
         diagnostics: native.diagnostics,
         via: Via::Native,
     };
-    if !overlay.diagnostics.iter().any(|d| d.unsupported) {
+    let unsupported = overlay.diagnostics.iter().any(|d| d.unsupported);
+    let first_error = overlay.diagnostics.iter().find(|d| !d.unsupported).cloned();
+    if !unsupported && first_error.is_none() {
         return overlay;
     }
     let note = |message: String| Diagnostic {
@@ -171,6 +178,9 @@ pub fn render_overlay(
         message,
         unsupported: true,
     };
+    // kubectl is asked for a second opinion on features the native renderer
+    // lacks, and on errors it may report where kustomize would not; never
+    // where it would reach beyond the scanned tree.
     if overlay.diagnostics.iter().any(Diagnostic::is_remote) {
         overlay.diagnostics.push(note(
             "not rendered with kubectl either: it would fetch remote resources, which a check never does; \
@@ -179,12 +189,27 @@ pub fn render_overlay(
         ));
         return overlay;
     }
+    let outside = if tracked.refused.load(Ordering::Relaxed) {
+        Some("a file".to_owned())
+    } else {
+        outside_entry(dir, loader).map(|p| format!("`{p}`"))
+    };
+    if let Some(what) = outside {
+        if unsupported {
+            overlay.diagnostics.push(note(format!(
+                "not rendered with kubectl either: it would read {what} outside the scanned tree"
+            )));
+        }
+        return overlay;
+    }
     let Some(kubectl) = &options.kubectl else {
-        overlay.diagnostics.push(note(
-            "kubectl is not installed, so the features above were left out of the rendering; \
-             install kubectl for a complete one"
-                .into(),
-        ));
+        if unsupported {
+            overlay.diagnostics.push(note(
+                "kubectl is not installed, so the features above were left out of the rendering; \
+                 install kubectl for a complete one"
+                    .into(),
+            ));
+        }
         return overlay;
     };
     let Some(directory) = loader.resolve(dir) else {
@@ -195,12 +220,18 @@ pub fn render_overlay(
             overlay.stream = from_kubectl(root, loader, &output);
             overlay.via = Via::Kubectl;
             overlay.diagnostics.retain(|d| d.unsupported);
-            overlay.diagnostics.push(note(
-                "rendered with `kubectl kustomize` because of the features above: findings point at this \
+            let why = match &first_error {
+                Some(error) => format!("the native renderer failed ({error})"),
+                None => "of the features above".to_owned(),
+            };
+            overlay.diagnostics.push(note(format!(
+                "rendered with `kubectl kustomize` because {why}: findings point at this \
                  kustomization file, not at the line that produced each node"
-                    .into(),
-            ));
+            )));
         }
+        // With errors of its own, the native diagnostics already say what is
+        // wrong, at their positions.
+        Err(_) if first_error.is_some() => {}
         Err(message) => overlay.diagnostics.push(Diagnostic {
             path: root.to_owned(),
             span: None,
@@ -211,6 +242,93 @@ pub fn render_overlay(
         }),
     }
     overlay
+}
+
+/// A loader that remembers whether it refused a file that exists but lies
+/// outside the scanned tree.
+struct Tracked<'l> {
+    inner: &'l ScanLoader,
+    refused: AtomicBool,
+}
+
+impl Tracked<'_> {
+    fn note(&self, path: &str) {
+        if self.inner.resolve(path).is_none() && std::fs::symlink_metadata(path).is_ok() {
+            self.refused.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Loader for Tracked<'_> {
+    fn read(&self, path: &str) -> io::Result<String> {
+        let result = self.inner.read(path);
+        if result.is_err() {
+            self.note(path);
+        }
+        result
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let dir = self.inner.is_dir(path);
+        if !dir {
+            self.note(path);
+        }
+        dir
+    }
+}
+
+/// Fields whose entries kustomize reads as folders (or files) relative to
+/// the kustomization.
+const PATH_FIELDS: &[&str] = &[
+    "resources",
+    "bases",
+    "components",
+    "transformers",
+    "generators",
+    "validators",
+    "configurations",
+    "crds",
+];
+
+/// The first entry of the overlay, or of any kustomization it reaches
+/// through those fields, that exists outside the scanned tree: kubectl would
+/// read it, including from features the native renderer never followed.
+fn outside_entry(dir: &str, loader: &ScanLoader) -> Option<String> {
+    let mut queue = vec![normalize(dir)];
+    let mut seen = HashSet::new();
+    while let Some(dir) = queue.pop() {
+        if !seen.insert(dir.clone()) || seen.len() > 10_000 {
+            continue;
+        }
+        let Some(text) = KUSTOMIZATION_FILES
+            .iter()
+            .find_map(|name| loader.read(&join(&dir, name)).ok())
+        else {
+            continue;
+        };
+        let stream = yaml::parse(&text, Schema::Yaml11, Limits::default());
+        let Some(root) = stream.root(0).filter(|r| r.is_map()) else {
+            continue;
+        };
+        for key in PATH_FIELDS {
+            for item in root.get(key).into_iter().flat_map(|l| l.items()) {
+                let Some(entry) = item.as_str().filter(|e| !e.contains('\n')) else {
+                    continue;
+                };
+                let path = join(&dir, entry);
+                if std::fs::symlink_metadata(&path).is_err() {
+                    continue;
+                }
+                if loader.resolve(&path).is_none() {
+                    return Some(path);
+                }
+                if Path::new(&path).is_dir() {
+                    queue.push(path);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn run_kubectl(kubectl: &Path, dir: &Path) -> Result<String, String> {
@@ -526,6 +644,64 @@ mod tests {
                 .any(|d| d.message.contains("never does"))
         );
         assert_eq!(overlay.stream.documents.len(), 1);
+    }
+
+    #[test]
+    fn kubectl_never_reads_outside_the_scanned_tree() {
+        let outside = tree(&[("kustomization.yaml", BASE), ("deploy.yaml", DEPLOYMENT)]);
+        let entry = crate::display_path(outside.path());
+        let dir = tree(&[
+            ("app/deploy.yaml", DEPLOYMENT),
+            (
+                "app/kustomization.yaml",
+                &format!("resources: [deploy.yaml]\ntransformers:\n  - {entry}\n"),
+            ),
+        ]);
+        // A kubectl that would fail the test if it ran.
+        let options = KustomizeOptions {
+            kubectl: Some(PathBuf::from("/bin/false")),
+        };
+        let overlay = &render_tree(dir.path(), &options)[0];
+        assert_eq!(overlay.via, Via::Native);
+        assert!(
+            overlay
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("outside the scanned tree")),
+            "{:?}",
+            overlay.diagnostics
+        );
+        assert!(
+            !overlay
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("kubectl kustomize failed"))
+        );
+    }
+
+    #[test]
+    fn kubectl_renders_what_is_not_native_and_errors_stay_native() {
+        // Label field specs are left to kubectl.
+        let dir = tree(&[
+            ("app/deploy.yaml", DEPLOYMENT),
+            (
+                "app/kustomization.yaml",
+                "resources: [deploy.yaml]\nlabels:\n  - pairs: {a: b}\n    fields:\n      - path: spec/template/metadata/labels\n        kind: Deployment\n        create: true\n",
+            ),
+        ]);
+        let overlay = &render_tree(dir.path(), &KustomizeOptions::default())[0];
+        assert_eq!(overlay.via, Via::Kubectl, "{:?}", overlay.diagnostics);
+        let labels = overlay
+            .stream
+            .root(0)
+            .and_then(|r| r.path(&["spec", "template", "metadata", "labels", "a"]));
+        assert_eq!(labels.and_then(|l| l.as_str()), Some("b"));
+        // A real error stays a native diagnostic, with its position.
+        let broken = tree(&[("app/kustomization.yaml", "resources: [missing.yaml]\n")]);
+        let overlay = &render_tree(broken.path(), &KustomizeOptions::default())[0];
+        assert_eq!(overlay.via, Via::Native);
+        assert_eq!(overlay.diagnostics.len(), 1, "{:?}", overlay.diagnostics);
+        assert_eq!(overlay.diagnostics[0].span.map(|s| s.start.line), Some(1));
     }
 
     #[test]
