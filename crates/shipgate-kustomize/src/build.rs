@@ -13,6 +13,7 @@ use shipgate_syntax::yaml::{
 
 use crate::merge::{self, Outcome};
 use crate::paths::{self, join};
+use crate::replace::{self, Pick};
 use crate::resource::{LabelSelector, Resource, Selector, anchored};
 use crate::transform::{self, Image, Pair};
 use crate::{Diagnostic, KUSTOMIZATION_FILES, Loader, Rendering, jsonpatch};
@@ -42,6 +43,7 @@ const SUPPORTED: &[&str] = &[
     "secretGenerator",
     "generatorOptions",
     "sortOptions",
+    "replacements",
 ];
 
 const UNSUPPORTED: &[&str] = &[
@@ -51,7 +53,6 @@ const UNSUPPORTED: &[&str] = &[
     "transformers",
     "generators",
     "validators",
-    "replacements",
     "vars",
     "configurations",
     "crds",
@@ -596,6 +597,11 @@ impl<'l> Builder<'l> {
             }
             transform::images(resources, &images);
         }
+        if let Some(list) = root.get("replacements") {
+            for item in list.items() {
+                self.replacement_entry(dir, file, item, resources);
+            }
+        }
     }
 
     /// The `key: value` pairs of a labels or annotations mapping; values
@@ -928,6 +934,247 @@ impl<'l> Builder<'l> {
 
     pub fn base_of(&self, path: &str) -> u32 {
         self.sources.get(path).unwrap_or(0)
+    }
+}
+
+impl Builder<'_> {
+    fn replacement_entry(
+        &mut self,
+        dir: &str,
+        file: &File,
+        item: NodeRef<'_>,
+        resources: &mut [Resource],
+    ) {
+        let Some(path) = item.get("path") else {
+            self.replacement(file, item, resources);
+            return;
+        };
+        let Some(text) = path.as_str() else {
+            self.error(&file.path, Some(path.span()), "`path` must be a file name");
+            return;
+        };
+        let target = join(dir, text);
+        if !paths::is_within(&target, dir) {
+            let message = format!(
+                "`{text}` is outside the kustomization's folder; kustomize refuses to load it"
+            );
+            self.error(&file.path, Some(path.span()), message);
+            return;
+        }
+        let Some(loaded) = self.read_yaml(&target, (&file.path, Some(path.span()))) else {
+            return;
+        };
+        for index in 0..loaded.stream.documents.len() {
+            let Some(root) = loaded.stream.root(index) else {
+                continue;
+            };
+            if root.is_seq() {
+                for one in root.items() {
+                    self.replacement(&loaded, one, resources);
+                }
+            } else if root.is_map() {
+                self.replacement(&loaded, root, resources);
+            }
+        }
+    }
+
+    fn pick(&mut self, file: &File, node: NodeRef<'_>) -> Option<Pick> {
+        let mut pick = Pick::default();
+        for (key, value) in node.entries() {
+            let Some(k) = key.as_text() else { continue };
+            if matches!(k, "fieldPath" | "options") {
+                continue;
+            }
+            let Some(text) = value.as_text().map(str::to_owned) else {
+                self.error(
+                    &file.path,
+                    Some(value.span()),
+                    format!("`{k}` must be a string"),
+                );
+                return None;
+            };
+            let selector = |text: &str| LabelSelector::parse(text);
+            match k {
+                "group" => pick.group = Some(text),
+                "version" => pick.version = Some(text),
+                "kind" => pick.kind = Some(text),
+                "name" => pick.name = Some(text),
+                "namespace" => pick.namespace = Some(text),
+                "labelSelector" | "annotationSelector" => match selector(&text) {
+                    Ok(s) if k == "labelSelector" => pick.labels = Some(s),
+                    Ok(s) => pick.annotations = Some(s),
+                    Err(message) => {
+                        self.error(&file.path, Some(value.span()), message);
+                        return None;
+                    }
+                },
+                other => {
+                    self.error(
+                        &file.path,
+                        Some(key.span()),
+                        format!("unknown selector field `{other}`"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(pick)
+    }
+
+    /// `options.delimiter` and `options.index` of a source or target.
+    fn split_options(&mut self, file: &File, node: NodeRef<'_>) -> Option<Option<(String, usize)>> {
+        let Some(options) = node.get("options") else {
+            return Some(None);
+        };
+        let Some(delimiter) = options.get("delimiter").and_then(|d| d.as_text()) else {
+            return Some(None);
+        };
+        let index = options.get("index").map_or(Some(0), |i| i.as_i64());
+        match index.and_then(|i| usize::try_from(i).ok()) {
+            Some(index) => Some(Some((delimiter.to_owned(), index))),
+            None => {
+                self.error(
+                    &file.path,
+                    Some(options.span()),
+                    "`options.index` must be a number from 0",
+                );
+                None
+            }
+        }
+    }
+
+    fn replacement(&mut self, file: &File, node: NodeRef<'_>, resources: &mut [Resource]) {
+        let path = file.path.clone();
+        let Some(source) = node.get("source").filter(|s| s.is_map()) else {
+            self.error(&path, Some(node.span()), "a replacement needs a `source`");
+            return;
+        };
+        let Some(pick) = self.pick(file, source) else {
+            return;
+        };
+        let found: Vec<usize> = (0..resources.len())
+            .filter(|i| pick.matches(&resources[*i]))
+            .collect();
+        let [index] = found[..] else {
+            let message = format!(
+                "the replacement source selects {} objects; it must select one",
+                found.len()
+            );
+            self.error(&path, Some(source.span()), message);
+            return;
+        };
+        let field = source
+            .get("fieldPath")
+            .and_then(|f| f.as_text())
+            .unwrap_or("metadata.name");
+        let segments = match replace::parse_path(field) {
+            Ok(segments) => segments,
+            Err(message) => {
+                self.error(&path, Some(source.span()), message);
+                return;
+            }
+        };
+        let Some(mut value) = replace::lookup(&resources[index].node, &segments)
+            .first()
+            .map(|n| (*n).clone())
+        else {
+            let what = resources[index].describe();
+            self.error(
+                &path,
+                Some(source.span()),
+                format!("{what} has no field `{field}`"),
+            );
+            return;
+        };
+        let Some(source_split) = self.split_options(file, source) else {
+            return;
+        };
+        if let Some((delimiter, at)) = source_split {
+            let text = value.as_text().unwrap_or("");
+            match replace::part(text, &delimiter, at) {
+                Some(part) => value = OwnedNode::string(part, value.span),
+                None => {
+                    self.error(
+                        &path,
+                        Some(source.span()),
+                        format!("`{text}` has no part {at} split at `{delimiter}`"),
+                    );
+                    return;
+                }
+            }
+        }
+        for target in node.get("targets").into_iter().flat_map(|t| t.items()) {
+            let Some(select) = target.get("select").and_then(|s| self.pick(file, s)) else {
+                self.error(
+                    &path,
+                    Some(target.span()),
+                    "a replacement target needs a valid `select`",
+                );
+                continue;
+            };
+            let mut rejects = Vec::new();
+            for reject in target.get("reject").into_iter().flat_map(|r| r.items()) {
+                rejects.extend(self.pick(file, reject));
+            }
+            let create = target
+                .path(&["options", "create"])
+                .and_then(|c| c.as_bool())
+                .unwrap_or(false);
+            let Some(split) = self.split_options(file, target) else {
+                continue;
+            };
+            let fields: Vec<(String, NodeRef<'_>)> = target
+                .get("fieldPaths")
+                .into_iter()
+                .flat_map(|f| f.items())
+                .filter_map(|f| f.as_text().map(|t| (t.to_owned(), f)))
+                .collect();
+            for r in resources.iter_mut() {
+                if !select.matches(r) || rejects.iter().any(|p| p.matches(r)) {
+                    continue;
+                }
+                for (field, field_node) in &fields {
+                    let segments = match replace::parse_path(field) {
+                        Ok(segments) => segments,
+                        Err(message) => {
+                            self.error(&path, Some(field_node.span()), message);
+                            continue;
+                        }
+                    };
+                    let set = |slot: &mut OwnedNode| -> Result<(), String> {
+                        match &split {
+                            None => *slot = value.clone(),
+                            Some((delimiter, at)) => {
+                                let old = slot.as_text().unwrap_or("");
+                                let new = replace::with_part(
+                                    old,
+                                    delimiter,
+                                    *at,
+                                    value.as_text().unwrap_or(""),
+                                )
+                                .ok_or_else(|| {
+                                    format!("`{old}` has no part {at} split at `{delimiter}`")
+                                })?;
+                                *slot = OwnedNode::string(new, value.span);
+                            }
+                        }
+                        Ok(())
+                    };
+                    match replace::update(&mut r.node, &segments, create, &set) {
+                        Ok(0) if !create => {
+                            let what = r.describe();
+                            self.error(
+                                &path,
+                                Some(field_node.span()),
+                                format!("{what} has no field `{field}` to replace"),
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(message) => self.error(&path, Some(field_node.span()), message),
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod hash;
 mod jsonpatch;
 mod merge;
 mod paths;
+mod replace;
 mod resource;
 mod transform;
 

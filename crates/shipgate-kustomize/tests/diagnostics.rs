@@ -171,6 +171,8 @@ fn garbage_never_panics() {
         "components: [../nope, https://x/y]\n",
         "resources: [web.yaml]\npatches:\n  - target: {labelSelector: 'a in b'}\n    patch: '[]'\n",
         "resources: [list.yaml]\n",
+        "replacements: [{source: {kind: X}}, {path: nope.yaml}, {path: ../x.yaml}, 3, {}]\n",
+        "resources: [web.yaml]\nreplacements:\n  - source: {kind: Deployment, fieldPath: 'a.[b'}\n  - source: {kind: Deployment, fieldPath: spec.nope}\n  - source: {kind: Deployment, options: {delimiter: '-', index: 7}}\n  - source: {kind: Deployment, options: {delimiter: '-', index: -1}}\n  - source: {kind: Deployment}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.missing, 'x.[y', spec.template]\n        options: {delimiter: '/', index: 3}\n      - {}\n",
     ];
     for text in inputs {
         let rendering = run(&[
@@ -185,6 +187,33 @@ fn garbage_never_panics() {
             assert!(!d.message.is_empty(), "{text}");
         }
     }
+}
+
+#[test]
+fn replacement_errors_point_at_the_entry() {
+    let rendering = run(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [web.yaml]\nreplacements:\n  - source: {kind: Service}\n    targets: []\n  - source: {kind: Deployment}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths:\n          - spec.replicas\n",
+        ),
+        ("app/web.yaml", DEPLOYMENT),
+    ]);
+    let lines: Vec<u32> = rendering
+        .diagnostics
+        .iter()
+        .map(|d| d.span.map_or(0, |s| s.start.line))
+        .collect();
+    assert_eq!(lines, [3, 9], "{:#?}", rendering.diagnostics);
+    assert!(
+        rendering.diagnostics[0]
+            .message
+            .contains("selects 0 objects")
+    );
+    assert!(
+        rendering.diagnostics[1]
+            .message
+            .contains("no field `spec.replicas`")
+    );
 }
 
 #[test]

@@ -143,3 +143,8 @@ fn a_large_generated_overlay_matches_kubectl() {
 fn edge_cases_match_kubectl() {
     check("edge/overlay");
 }
+
+#[test]
+fn replacements_match_kubectl() {
+    check("replacements");
+}

@@ -176,3 +176,22 @@ fn json_patch_values_point_at_the_patch_file() {
         .unwrap();
     assert_eq!(origin(&rendering, mode).0, patch);
 }
+
+#[test]
+fn replaced_values_point_at_their_source_field() {
+    let rendering = rendered("replacements");
+    let stream = &rendering.stream;
+    let web = (0..stream.documents.len())
+        .filter_map(|i| stream.root(i))
+        .find(|r| r.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some("p-web"))
+        .expect("p-web");
+    let value = container(web, "app")
+        .get("env")
+        .and_then(|e| e.items().next())
+        .and_then(|e| e.get("value"))
+        .unwrap();
+    assert_eq!(value.as_str(), Some("db.example.com"));
+    let objects = "replacements/objects.yaml";
+    let (path, line, _) = origin(&rendering, value);
+    assert_eq!((path.as_str(), line), (objects, line_of(objects, "HOST")));
+}

@@ -586,7 +586,7 @@ mod tests {
             ("app/deploy.yaml", DEPLOYMENT),
             (
                 "app/kustomization.yaml",
-                "resources: [deploy.yaml]\nreplacements:\n  - source: {kind: Deployment, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.name]\n",
+                "resources: [deploy.yaml]\nvars:\n  - name: NAME\n    objref: {apiVersion: apps/v1, kind: Deployment, name: web}\n",
             ),
         ]);
         let options = KustomizeOptions::default();
