@@ -715,7 +715,7 @@ impl<'l> Builder<'l> {
             .get(outer.start_byte as usize..)
             .is_some_and(|t| t.starts_with('|'));
         let first_line = outer.start.line + u32::from(at_indicator);
-        let indent = (first_line..first_line + 1000)
+        let indent = (first_line..first_line.saturating_add(1000))
             .filter_map(|l| file.lines.line_text(&file.text, l))
             .find(|t| !t.trim().is_empty())
             .map_or(0, |t| t.len() - t.trim_start_matches(' ').len()) as u32;

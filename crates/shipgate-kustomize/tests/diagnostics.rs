@@ -236,3 +236,96 @@ fn list_kinds_are_unpacked() {
         ["app/kustomization.yaml", "app/list.yaml"]
     );
 }
+
+/// Every fixture file, keyed by its path under the fixtures folder.
+fn fixture_tree() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                let key = path.strip_prefix(base).expect("under base");
+                out.push((key.to_string_lossy().replace('\\', "/"), text));
+            }
+        }
+    }
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    walk(&base, &base, &mut out);
+    out
+}
+
+#[test]
+fn mutated_fixtures_never_panic() {
+    const PIECES: &[&str] = &[
+        "",
+        "\n",
+        ":",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        "\"",
+        "|",
+        ">",
+        "&a ",
+        "*a",
+        "!!str ",
+        "$patch: delete\n",
+        "\t",
+        "null",
+        "~",
+        "..",
+        "../../..",
+        "/",
+        "=",
+        "0",
+        "-1",
+        "\u{e9}",
+        "---\n",
+        "#",
+        "? ",
+    ];
+    let files = fixture_tree();
+    let roots = [
+        "shop/overlays/prod",
+        "shop/overlays/dev",
+        "edge/overlay",
+        "replacements",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    for round in 0..600 {
+        let mut tree = files.clone();
+        for _ in 0..3 {
+            let (_, text) = &mut tree[next(files.len())];
+            let mut at = next(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + next(8)).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.replace_range(at..end, PIECES[next(PIECES.len())]);
+        }
+        let loader = MemoryLoader::new(tree);
+        let rendering = render(roots[round % roots.len()], &loader);
+        for d in &rendering.diagnostics {
+            assert!(!d.message.is_empty());
+        }
+    }
+}
