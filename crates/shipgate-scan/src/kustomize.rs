@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use shipgate_core::SourceSpan;
 pub use shipgate_kustomize::Diagnostic;
 use shipgate_kustomize::{KUSTOMIZATION_FILES, Loader, join, normalize};
-use shipgate_syntax::yaml::{self, Limits, OwnedNode, Schema, Source, YamlStream};
+use shipgate_syntax::yaml::{self, Limits, OwnedNode, OwnedValue, Schema, Source, YamlStream};
 
 use crate::Discovered;
 
@@ -48,9 +48,11 @@ pub struct RenderedOverlay {
     pub inputs: Vec<String>,
     /// Problems with the overlay (`unsupported: false`) and features that
     /// were not rendered natively (`unsupported: true`). A rendering by
-    /// kubectl carries the reasons it was used and a note that positions
-    /// point only at the kustomization file. An empty stream with
-    /// diagnostics means the overlay could not be rendered at all.
+    /// kubectl carries the reasons it was used and a note on positions: a
+    /// node keeps its file and line where the native rendering produced the
+    /// same node, and points at the kustomization file's first line
+    /// otherwise. An empty stream with diagnostics means the overlay could
+    /// not be rendered at all.
     pub diagnostics: Vec<Diagnostic>,
     pub via: Via,
 }
@@ -217,7 +219,7 @@ pub fn render_overlay(
     };
     match run_kubectl(kubectl, &directory) {
         Ok(output) => {
-            overlay.stream = from_kubectl(root, loader, &output);
+            overlay.stream = from_kubectl(root, loader, &output, &overlay.stream);
             overlay.via = Via::Kubectl;
             overlay.diagnostics.retain(|d| d.unsupported);
             let why = match &first_error {
@@ -225,8 +227,9 @@ pub fn render_overlay(
                 None => "of the features above".to_owned(),
             };
             overlay.diagnostics.push(note(format!(
-                "rendered with `kubectl kustomize` because {why}: findings point at this \
-                 kustomization file, not at the line that produced each node"
+                "rendered with `kubectl kustomize` because {why}: nodes the native rendering \
+                 produced identically keep their file and line, the others point at this \
+                 kustomization file"
             )));
         }
         // With errors of its own, the native diagnostics already say what is
@@ -392,9 +395,11 @@ fn run_kubectl(kubectl: &Path, dir: &Path) -> Result<String, String> {
     }
 }
 
-/// kubectl's output as a stream whose every node points at the root
-/// kustomization's first line: kubectl does not say where nodes came from.
-fn from_kubectl(root: &str, loader: &ScanLoader, output: &str) -> YamlStream {
+/// kubectl's output as a stream. kubectl does not say where nodes came
+/// from, so each node takes the span of the same node in the native
+/// rendering (same object, same path, same value), and any other node the
+/// span of the root kustomization's first line.
+fn from_kubectl(root: &str, loader: &ScanLoader, output: &str, native: &YamlStream) -> YamlStream {
     let parsed = yaml::parse(output, Schema::Yaml11, Limits::default());
     let first_line = loader
         .read(root)
@@ -406,20 +411,92 @@ fn from_kubectl(root: &str, loader: &ScanLoader, output: &str) -> YamlStream {
         start_byte: 0,
         end_byte: first_line as u32,
     };
+    // The root kustomization is the first file a native rendering reads, so
+    // its base is 0 there too and both tables agree.
+    let shared = native.sources.first().is_some_and(|s| s.path == root);
+    let natives: Vec<OwnedNode> = if shared {
+        (0..native.documents.len())
+            .filter_map(|i| native.owned(i, 0))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let documents = (0..parsed.documents.len())
         .filter_map(|i| parsed.root(i))
         .filter(|r| r.is_map())
         .map(|r| {
             let mut node = OwnedNode::from_ref(r, 0);
             node.respan(span);
+            if let Some(twin) = natives.iter().find(|n| identity(n) == identity(&node)) {
+                graft(&mut node, twin);
+            }
             node
         })
         .collect();
-    let sources = vec![Source {
-        base: 0,
-        path: root.to_owned(),
-    }];
+    let sources = if shared {
+        native.sources.clone()
+    } else {
+        vec![Source {
+            base: 0,
+            path: root.to_owned(),
+        }]
+    };
     YamlStream::from_documents(documents, sources, Schema::Yaml11)
+}
+
+fn identity(node: &OwnedNode) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let text = |keys: &[&str]| node.path(keys).and_then(OwnedNode::as_text);
+    (
+        text(&["kind"]),
+        text(&["metadata", "name"]),
+        text(&["metadata", "namespace"]),
+    )
+}
+
+/// Copies spans from `twin` onto the nodes of `node` it agrees with:
+/// collections where they sit at the same place, scalars only when their
+/// values are equal too. List elements are paired by `name` when they have one.
+fn graft(node: &mut OwnedNode, twin: &OwnedNode) {
+    match (&mut node.value, &twin.value) {
+        (
+            OwnedValue::Scalar { text, .. },
+            OwnedValue::Scalar {
+                text: twin_text, ..
+            },
+        ) if text == twin_text => {
+            node.span = twin.span;
+        }
+        (OwnedValue::Map(entries), OwnedValue::Map(_)) => {
+            node.span = twin.span;
+            for (key, value) in entries.iter_mut() {
+                let Some(name) = key.scalar_text() else {
+                    continue;
+                };
+                if let (Some(twin_key), Some(twin_value)) = (twin.key(name), twin.get(name)) {
+                    key.span = twin_key.span;
+                    graft(value, twin_value);
+                }
+            }
+        }
+        (OwnedValue::Seq(items), OwnedValue::Seq(twins)) => {
+            node.span = twin.span;
+            let name = |n: &OwnedNode| {
+                n.get("name")
+                    .and_then(OwnedNode::as_text)
+                    .map(str::to_owned)
+            };
+            for (i, item) in items.iter_mut().enumerate() {
+                let pair = match name(item) {
+                    Some(wanted) => twins.iter().find(|t| name(t).as_deref() == Some(&wanted)),
+                    None => twins.get(i),
+                };
+                if let Some(pair) = pair {
+                    graft(item, pair);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn read_limited(path: &Path) -> io::Result<String> {
@@ -601,9 +678,15 @@ mod tests {
             root.path(&["metadata", "name"]).and_then(|n| n.as_str()),
             Some("web")
         );
-        let (path, span) = overlay.stream.origin(root.span()).expect("origin");
-        assert_eq!(path, overlay.root);
-        assert_eq!(span.start.line, 1);
+        // The native rendering agrees on these nodes: they keep their lines.
+        let image = root
+            .path(&["spec", "template", "spec", "containers"])
+            .and_then(|c| c.items().next())
+            .and_then(|c| c.get("image"))
+            .expect("image");
+        let (path, span) = overlay.stream.origin(image.span()).expect("origin");
+        assert_eq!(relative(dir.path(), path), "app/deploy.yaml");
+        assert_eq!(span.start.line, 10);
         assert!(
             overlay
                 .diagnostics
@@ -696,6 +779,11 @@ mod tests {
             .root(0)
             .and_then(|r| r.path(&["spec", "template", "metadata", "labels", "a"]));
         assert_eq!(labels.and_then(|l| l.as_str()), Some("b"));
+        // The native rendering has no such label: it points at the kustomization.
+        let (path, span) = labels
+            .and_then(|l| overlay.stream.origin(l.span()))
+            .expect("origin");
+        assert_eq!((path, span.start.line), (overlay.root.as_str(), 1));
         // A real error stays a native diagnostic, with its position.
         let broken = tree(&[("app/kustomization.yaml", "resources: [missing.yaml]\n")]);
         let overlay = &render_tree(broken.path(), &KustomizeOptions::default())[0];
