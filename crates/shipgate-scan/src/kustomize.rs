@@ -706,6 +706,31 @@ mod tests {
     }
 
     #[test]
+    fn helm_charts_are_never_inflated() {
+        let dir = tree(&[
+            ("app/deploy.yaml", DEPLOYMENT),
+            (
+                "app/kustomization.yaml",
+                "resources: [deploy.yaml]\nhelmCharts:\n  - name: redis\n    repo: https://charts.example.com\n",
+            ),
+        ]);
+        let overlay = &render_tree(dir.path(), &KustomizeOptions::default())[0];
+        assert_eq!(overlay.via, Via::Native);
+        assert_eq!(overlay.stream.documents.len(), 1);
+        let failure = overlay
+            .diagnostics
+            .iter()
+            .find(|d| d.message.starts_with("kubectl kustomize failed"))
+            .expect("kubectl's refusal is reported");
+        assert!(!failure.unsupported);
+        assert!(
+            failure.message.contains("enable-helm"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
     fn remote_resources_are_never_fetched() {
         let dir = tree(&[
             ("app/deploy.yaml", DEPLOYMENT),
