@@ -155,7 +155,13 @@ pub fn merge(
             Outcome::Keep
         }
         OwnedValue::Scalar { .. } => {
-            *dest = patch.clone();
+            // A patch that restates a value (a merge key such as a
+            // container's name, always) did not produce it: findings about
+            // it belong where it was first written.
+            let restated = dest.is_scalar() && dest.scalar_text() == patch.scalar_text();
+            if !restated {
+                *dest = patch.clone();
+            }
             Outcome::Keep
         }
     }

@@ -113,6 +113,28 @@ impl Engine {
         outcome
     }
 
+    /// A problem with a rendering (an overlay that failed to render, or
+    /// rendered only in part), at the file and place it names.
+    pub fn rendering_problem(
+        &self,
+        rule: &str,
+        location: Location,
+        message: impl Into<String>,
+    ) -> FileOutcome {
+        let mut outcome = FileOutcome {
+            path: location.path.clone(),
+            rendered: true,
+            ..FileOutcome::default()
+        };
+        self.engine_finding(&mut outcome.findings, rule, message.into(), location);
+        for finding in &mut outcome.findings {
+            // The message names the problem; a line would move with edits.
+            let anchor = finding.message.clone();
+            fingerprint(finding, anchor, &mut HashMap::new());
+        }
+        outcome
+    }
+
     /// A file whose size is over the limit; callers check the size before reading.
     pub fn too_large(&self, path: &str, size: u64) -> FileOutcome {
         self.skipped(
@@ -455,6 +477,13 @@ impl Engine {
         let mut suppressions_by_path: HashMap<String, Vec<Suppression>> = HashMap::new();
         let mut repo_files = Vec::with_capacity(outcomes.len());
         for outcome in &mut outcomes {
+            if outcome.rendered {
+                // A rendering is not a file: its objects count, its findings
+                // are placed below.
+                report.files.objects += outcome.objects.len() as u64;
+                objects.append(&mut outcome.objects);
+                continue;
+            }
             repo_files.push(crate::repo::RepoFile {
                 path: outcome.path.clone(),
                 kind: outcome.kind,
@@ -536,37 +565,20 @@ impl Engine {
         report
             .suppressed
             .reserve_exact(outcomes.iter().map(|o| o.suppressed.len()).sum());
-        // A base rendered by two overlays can yield the same finding twice
-        // (a malformed suppression in it, say): one report of it is enough.
-        let mut rendered_seen = HashSet::new();
+        // A base deployed by two overlays yields the same finding twice at
+        // the same place: it is reported once, naming the other renderings.
+        let mut placed = Placed::default();
         for mut outcome in outcomes {
             if outcome.rendered {
                 for finding in outcome.findings.drain(..) {
-                    let key = (
-                        finding.rule.clone(),
-                        finding.location.path.clone(),
-                        finding.location.span.map(|s| (s.start_byte, s.end_byte)),
-                        finding.message.clone(),
-                    );
-                    if !rendered_seen.insert(key) {
-                        continue;
-                    }
-                    let suppressions = suppressions_by_path.get(&finding.location.path);
-                    match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
-                        Some(s) => report.suppressed.push(suppressed(finding, s)),
-                        None => report.findings.push(finding),
-                    }
+                    placed.place(finding, &suppressions_by_path, &mut report);
                 }
             }
             report.findings.append(&mut outcome.findings);
             report.suppressed.append(&mut outcome.suppressed);
         }
         for finding in cross {
-            let suppressions = suppressions_by_path.get(&finding.location.path);
-            match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
-                Some(s) => report.suppressed.push(suppressed(finding, s)),
-                None => report.findings.push(finding),
-            }
+            placed.place(finding, &suppressions_by_path, &mut report);
         }
 
         if !self.severities.is_empty() {
@@ -627,6 +639,55 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
         }
     }
     Ok(severities)
+}
+
+/// Findings placed into the report after the files' own: those of
+/// renderings and cross-object rules, which may land in any file, so they
+/// meet that file's suppressions here, and repeats are folded.
+#[derive(Default)]
+struct Placed {
+    /// Where each finding went: its index among the findings, or `None`
+    /// when it was suppressed.
+    seen: HashMap<(String, String, Option<(u32, u32)>, String), Option<usize>>,
+}
+
+impl Placed {
+    fn place(
+        &mut self,
+        finding: Finding,
+        suppressions_by_path: &HashMap<String, Vec<Suppression>>,
+        report: &mut Report,
+    ) {
+        let key = (
+            finding.rule.clone(),
+            finding.location.path.clone(),
+            finding.location.span.map(|s| (s.start_byte, s.end_byte)),
+            finding.message.clone(),
+        );
+        if let Some(first) = self.seen.get(&key) {
+            if let (Some(index), Some((rendering, _))) =
+                (first, finding.location.logical.split_once(": "))
+                && let Some(kept) = report.findings.get_mut(*index)
+            {
+                kept.add_related(
+                    Location::file(rendering),
+                    "also deployed, with this finding, by this rendering",
+                );
+            }
+            return;
+        }
+        let suppressions = suppressions_by_path.get(&finding.location.path);
+        match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
+            Some(s) => {
+                report.suppressed.push(suppressed(finding, s));
+                self.seen.insert(key, None);
+            }
+            None => {
+                report.findings.push(finding);
+                self.seen.insert(key, Some(report.findings.len() - 1));
+            }
+        }
+    }
 }
 
 /// Whether a file's objects are judged on their own or through a rendering.

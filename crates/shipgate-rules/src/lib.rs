@@ -12,6 +12,7 @@ pub mod docker;
 pub mod engine;
 pub mod helm;
 pub mod k8s;
+pub mod kustomize;
 pub mod meta;
 pub mod registry;
 pub mod repo;

@@ -43,6 +43,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     let mut rules: Vec<&'static RuleDef> = crate::meta::RULES
         .iter()
         .chain(k8s::rules())
+        .chain(crate::kustomize::RULES)
         .chain(crate::docker::RULES)
         .chain(crate::compose::RULES)
         .chain(crate::workflows::RULES)

@@ -52,6 +52,11 @@ fn every_failing_example_raises_its_rule_and_every_passing_example_does_not() {
     let mut failures = Vec::new();
     for rule in registry().rules() {
         let id = rule.meta.id;
+        // An overlay is rendered from a folder by the scanner: these
+        // examples run through the binary (crates/shipgate/tests/kustomize.rs).
+        if id.starts_with("kustomize/") {
+            continue;
+        }
         let failing = run(id, &rule.meta.failing);
         if !failing.findings.iter().any(|f| f.rule == id) {
             failures.push(format!(

@@ -18,9 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use shipgate_core::SourceSpan;
+use shipgate_core::{Location, SourceSpan};
 pub use shipgate_kustomize::Diagnostic;
 use shipgate_kustomize::{KUSTOMIZATION_FILES, Loader, join, normalize};
+use shipgate_rules::{Engine, FileOutcome, kustomize};
 use shipgate_syntax::yaml::{self, Limits, OwnedNode, OwnedValue, Schema, Source, YamlStream};
 
 use crate::Discovered;
@@ -131,6 +132,48 @@ pub fn kustomization_roots(files: &[Discovered]) -> Vec<String> {
         .filter(|(_, dir)| !consumed.contains(dir) && !components.contains(dir))
         .map(|(file, _)| file.display.clone())
         .collect()
+}
+
+/// The outcomes of one rendered overlay: its objects judged by every rule,
+/// and whatever kept it from rendering fully, so a partial or failed
+/// rendering never looks like a pass.
+pub fn check_overlay(engine: &Engine, overlay: &RenderedOverlay) -> Vec<FileOutcome> {
+    let mut outcomes = vec![engine.check_rendered(&overlay.root, &overlay.stream)];
+    let at = |diagnostic: &Diagnostic| match diagnostic.span {
+        Some(span) => Location::at(diagnostic.path.as_str(), span),
+        None => Location::file(diagnostic.path.as_str()),
+    };
+    match overlay.via {
+        Via::Kubectl => {
+            let reasons: Vec<&str> = overlay
+                .diagnostics
+                .iter()
+                .map(|d| d.message.as_str())
+                .collect();
+            outcomes.push(engine.rendering_problem(
+                kustomize::RENDERED_BY_KUBECTL,
+                Location::file(overlay.root.as_str()),
+                format!("rendered by `kubectl kustomize`: {}", reasons.join("; ")),
+            ));
+        }
+        Via::Native => {
+            for diagnostic in &overlay.diagnostics {
+                let (rule, message) = if diagnostic.unsupported {
+                    (
+                        kustomize::UNSUPPORTED,
+                        format!(
+                            "{}; this part of `{}` was not rendered, so what it produces was not checked",
+                            diagnostic.message, overlay.root
+                        ),
+                    )
+                } else {
+                    (kustomize::RENDER_FAILED, diagnostic.message.clone())
+                };
+                outcomes.push(engine.rendering_problem(rule, at(diagnostic), message));
+            }
+        }
+    }
+    outcomes
 }
 
 /// Renders every root kustomization among `files`, found under `roots`.

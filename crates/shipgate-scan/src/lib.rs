@@ -203,6 +203,16 @@ pub fn display_path(path: &Path) -> String {
 /// Reads and checks every discovered file in parallel, then runs the
 /// cross-object rules. Memory holds one file's tree per thread at a time.
 pub fn check_files(engine: &Engine, files: &[Discovered]) -> Vec<FileOutcome> {
+    check_files_rendering(engine, files, &HashSet::new())
+}
+
+/// Checks `files`; those in `consumed` are read by a rendering, which judges
+/// their objects, so they are checked as files only.
+fn check_files_rendering(
+    engine: &Engine,
+    files: &[Discovered],
+    consumed: &HashSet<&str>,
+) -> Vec<FileOutcome> {
     let max = engine.config().max_file_size;
     files
         .par_iter()
@@ -211,6 +221,9 @@ pub fn check_files(engine: &Engine, files: &[Discovered]) -> Vec<FileOutcome> {
                 return engine.too_large(&file.display, file.size);
             }
             match std::fs::read(&file.path) {
+                Ok(bytes) if consumed.contains(file.display.as_str()) => {
+                    engine.check_consumed_bytes(&file.display, &bytes, file.kind)
+                }
                 Ok(bytes) => engine.check_bytes(&file.display, &bytes, file.kind),
                 Err(err) => engine.skipped(
                     &file.display,
@@ -247,7 +260,20 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<String> {
 pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
     let (files, problems) = discover(roots);
     crds::register(engine, &files);
-    let mut outcomes = check_files(engine, &files);
+    let overlays = kustomize::render_overlays(roots, &files);
+    // A file an overlay rendered is judged in the overlay; one whose overlay
+    // could not be rendered at all is still judged on its own.
+    let consumed: HashSet<&str> = overlays
+        .iter()
+        .filter(|o| !o.stream.documents.is_empty())
+        .flat_map(|o| o.inputs.iter().map(String::as_str))
+        .collect();
+    let mut outcomes = check_files_rendering(engine, &files, &consumed);
+    outcomes.par_extend(
+        overlays
+            .par_iter()
+            .flat_map_iter(|overlay| kustomize::check_overlay(engine, overlay)),
+    );
     outcomes.extend(
         problems
             .into_iter()

@@ -259,7 +259,9 @@ fn severity_can_be_raised_or_lowered_per_rule() {
         .args(["--fail-on", "error"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("error[k8s/container-memory-limit]"));
+        .stdout(predicate::str::contains(
+            "error[k8s/container-memory-limit]",
+        ));
     shipgate()
         .current_dir(dir.path())
         .args(select)
