@@ -648,8 +648,11 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
 struct Placed {
     /// Where each finding went: its index among the findings, or `None`
     /// when it was suppressed.
-    seen: HashMap<(String, String, Option<(u32, u32)>, String), Option<usize>>,
+    seen: HashMap<PlacedKey, Option<usize>>,
 }
+
+/// Rule, path, byte range and message: what makes two findings the same.
+type PlacedKey = (String, String, Option<(u32, u32)>, String);
 
 impl Placed {
     fn place(
