@@ -180,13 +180,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The last object validated on this thread. The rules that report schema
 /// errors each ask about the same object in turn; validating it once is
-/// enough, and keying on the converted value itself keeps the answer right
-/// whatever file the object came from.
+/// enough. The key is a hash of the object's content (not its address, which
+/// a later file may reuse), and spans are always taken from the node asked
+/// about, so a repeat answers exactly as a fresh validation would.
 struct Memo {
     set: u64,
     generation: u64,
     release: Release,
-    value: Value,
+    content: u64,
     outcome: Option<Vec<RawError>>,
 }
 
@@ -210,27 +211,27 @@ impl SchemaSet {
     /// older one the oldest.
     pub fn validate(&self, object: NodeRef<'_>, release: impl Into<Release>) -> Validation {
         let release = release.into();
-        let value = to_json(object);
+        let content = convert::content_hash(object);
         let generation = self.generation.load(Ordering::Acquire);
         let cached = MEMO.with(|memo| {
             memo.borrow().as_ref().and_then(|m| {
                 (m.set == self.id
                     && m.generation == generation
                     && m.release == release
-                    && m.value == value)
+                    && m.content == content)
                     .then(|| m.outcome.clone())
             })
         });
         let outcome = match cached {
             Some(outcome) => outcome,
             None => {
-                let outcome = self.validate_value(&value, release);
+                let outcome = self.validate_value(&to_json(object), release);
                 MEMO.with(|memo| {
                     *memo.borrow_mut() = Some(Memo {
                         set: self.id,
                         generation,
                         release,
-                        value,
+                        content,
                         outcome: outcome.clone(),
                     });
                 });
