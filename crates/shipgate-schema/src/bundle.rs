@@ -188,6 +188,20 @@ impl Bundle {
             .collect()
     }
 
+    /// The kinds a release serves under an apiVersion.
+    pub fn kinds_of(&self, release: usize, api_version: &str) -> Vec<String> {
+        let Some(r) = self.releases.get(release) else {
+            return Vec::new();
+        };
+        self.kind_index
+            .iter()
+            .filter(|((v, _), slot)| {
+                v == api_version && r.kinds.get(**slot).is_some_and(|i| *i >= 0)
+            })
+            .map(|((_, kind), _)| kind.clone())
+            .collect()
+    }
+
     pub fn crd(&self, api_version: &str, kind: &str) -> Option<&Compiled> {
         let slot = *self.crds.get(&(api_version.to_owned(), kind.to_owned()))?;
         let schema = self.crd_schemas[slot];

@@ -331,6 +331,20 @@ impl SchemaSet {
             .unwrap_or_default()
     }
 
+    /// The kind a release serves under `api_version` whose name is nearest
+    /// to `kind` (a typo such as `Deploymnet`), if one is close.
+    pub fn suggest_kind(
+        &self,
+        api_version: &str,
+        kind: &str,
+        release: impl Into<Release>,
+    ) -> Option<String> {
+        let bundle = bundle::bundle().ok()?;
+        let mut kinds = bundle.kinds_of(bundle.release_index(release.into()), api_version);
+        kinds.sort();
+        report::closest(kind, &kinds)
+    }
+
     /// The oldest and newest bundled releases.
     pub fn bundled_releases() -> Option<(Release, Release)> {
         let bundle = bundle::bundle().ok()?;

@@ -376,7 +376,7 @@ fn known_fields(document: &Value, path: &[Segment]) -> Vec<String> {
 
 /// The known field nearest to a misspelt one, within two edits (one for
 /// short names, where two edits make a different word).
-fn closest(field: &str, known: &[String]) -> Option<String> {
+pub(crate) fn closest(field: &str, known: &[String]) -> Option<String> {
     let limit = if field.chars().count() <= 4 { 1 } else { 2 };
     known
         .iter()

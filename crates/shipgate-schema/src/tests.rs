@@ -394,3 +394,17 @@ fn the_bundle_names_its_sources() {
     let (oldest, newest) = SchemaSet::bundled_releases().expect("releases");
     assert!(oldest <= Release::new(1, 28) && newest >= Release::new(1, 37));
 }
+
+#[test]
+fn misspelt_kinds_get_a_suggestion() {
+    let set = SchemaSet::new();
+    assert_eq!(
+        set.suggest_kind("apps/v1", "Deploymnet", V135).as_deref(),
+        Some("Deployment")
+    );
+    assert_eq!(set.suggest_kind("apps/v1", "Gizmo", V135), None);
+    assert_eq!(
+        set.suggest_kind("v1", "configmap", V135).as_deref(),
+        Some("ConfigMap")
+    );
+}

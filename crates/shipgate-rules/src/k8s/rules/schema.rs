@@ -251,10 +251,8 @@ fn unknown_kind(object: &Object<'_>, sink: &mut Sink<'_>) {
         return;
     }
     let target = sink.config().kube_version;
-    let served = sink
-        .config()
-        .schemas
-        .releases_with(object.api_version, object.kind);
+    let schemas = &sink.config().schemas;
+    let served = schemas.releases_with(object.api_version, object.kind);
     let (api_version, kind) = (object.api_version, object.kind);
     let message = match (served.first(), served.last()) {
         (Some(first), _) if release(target) < *first => format!(
@@ -265,12 +263,34 @@ fn unknown_kind(object: &Object<'_>, sink: &mut Sink<'_>) {
             "{api_version} {kind} is not served by Kubernetes {target} (the last release \
              serving it is {last}); it was not validated"
         ),
+        _ if is_builtin_group(api_version) => {
+            match schemas.suggest_kind(api_version, kind, release(target)) {
+                Some(near) => format!(
+                    "{api_version} has no kind `{kind}` in Kubernetes {target}; did you mean \
+                     `{near}`? The object was not validated"
+                ),
+                None => format!(
+                    "Kubernetes {target} serves no {api_version} {kind}, so it was not \
+                     validated; check the spelling of apiVersion and kind"
+                ),
+            }
+        }
         _ => format!(
             "no schema is known for {api_version} {kind}, so it was not validated; check its \
              CustomResourceDefinition along with it or give its JSON Schema with --schema-dir"
         ),
     };
     sink.object(object, message);
+}
+
+/// Groups only Kubernetes itself defines: no CRD can add kinds to them
+/// (`*.k8s.io` is reserved), so an unknown kind there is a typo or an API
+/// the release does not serve, not a missing CRD.
+fn is_builtin_group(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
 }
 
 fn release(version: KubeVersion) -> Release {
@@ -360,6 +380,26 @@ spec:
                 .contains("the last release serving it is 1.28"),
             "{}",
             removed[0].message
+        );
+        let typo = check(
+            "k8s/unknown-kind",
+            "apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: d}\n",
+        );
+        assert!(
+            typo[0].message.contains("did you mean `Deployment`?"),
+            "{}",
+            typo[0].message
+        );
+        let ancient = check(
+            "k8s/unknown-kind",
+            "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n",
+        );
+        assert!(
+            ancient[0]
+                .message
+                .contains("serves no extensions/v1beta1 Ingress"),
+            "{}",
+            ancient[0].message
         );
         assert!(check("k8s/unknown-kind", DEPLOYMENT).is_empty());
     }
