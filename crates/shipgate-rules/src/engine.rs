@@ -481,7 +481,7 @@ impl Engine {
                 // A rendering is not a file: its objects count, its findings
                 // are placed below.
                 report.files.objects += outcome.objects.len() as u64;
-                objects.append(&mut outcome.objects);
+                objects.extend(std::mem::take(&mut outcome.objects));
                 continue;
             }
             repo_files.push(crate::repo::RepoFile {
@@ -502,7 +502,9 @@ impl Engine {
             }
             report.files.bytes += outcome.bytes;
             report.files.objects += outcome.objects.len() as u64;
-            objects.append(&mut outcome.objects);
+            // Taken, not appended: an emptied vector keeps its buffer until
+            // the outcome is dropped, which is after the relations run.
+            objects.extend(std::mem::take(&mut outcome.objects));
             if !outcome.suppressions.is_empty() {
                 suppressions_by_path.insert(
                     outcome.path.clone(),
