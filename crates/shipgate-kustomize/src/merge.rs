@@ -158,7 +158,11 @@ pub fn merge(
             // A patch that restates a value (a merge key such as a
             // container's name, always) did not produce it: findings about
             // it belong where it was first written.
-            let restated = dest.is_scalar() && dest.scalar_text() == patch.scalar_text();
+            // Same text, style and tag: `80` restated as `"80"` changes its type.
+            let restated = dest.is_scalar()
+                && dest.scalar_text() == patch.scalar_text()
+                && dest.style() == patch.style()
+                && dest.tag == patch.tag;
             if !restated {
                 *dest = patch.clone();
             }
@@ -223,7 +227,7 @@ fn merge_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shipgate_syntax::yaml::{Limits, Schema, parse};
+    use shipgate_syntax::yaml::{Limits, ScalarStyle, Schema, parse};
 
     fn node(text: &str) -> OwnedNode {
         parse(text, Schema::Yaml11, Limits::default())
@@ -265,6 +269,25 @@ mod tests {
         assert!(dest.get("b").is_none());
         assert!(dest.get("c").is_none());
         assert_eq!(names(dest.get("volumes").unwrap()), ["q"]);
+    }
+
+    #[test]
+    fn a_restated_value_keeps_its_origin_but_a_retyped_one_does_not() {
+        let mut dest = node("name: api\nport: \"80\"\n");
+        let patch = parse(
+            "\n\nname: api\nport: 80\n",
+            Schema::Yaml11,
+            Limits::default(),
+        )
+        .owned(0, 0)
+        .unwrap();
+        merge(&mut dest, &patch, "", true, &mut Vec::new());
+        assert_eq!(dest.get("name").unwrap().span.start.line, 1);
+        let port = dest.get("port").unwrap();
+        assert_eq!(
+            (port.span.start.line, port.style()),
+            (4, Some(ScalarStyle::Plain))
+        );
     }
 
     #[test]
