@@ -391,6 +391,7 @@ impl Engine {
     }
 
     fn run_object_rules(&self, object: &Object<'_>, findings: &mut Vec<Finding>) {
+        let first = findings.len();
         for rule in &self.enabled {
             if let Check::Object(check) = rule.check {
                 let mut sink = Sink {
@@ -401,6 +402,7 @@ impl Engine {
                 check(object, &mut sink);
             }
         }
+        fold_generic_schema_findings(findings, first);
     }
 
     fn yaml_errors(&self, path: &str, stream: &YamlStream, findings: &mut Vec<Finding>) {
@@ -693,6 +695,27 @@ impl Placed {
             }
         }
     }
+}
+
+/// A value the schema refuses is often refused by a rule that knows why
+/// (a port name too long, a label value that is not a string): one finding
+/// per node, the specific one, is enough.
+fn fold_generic_schema_findings(findings: &mut Vec<Finding>, first: usize) {
+    const GENERIC: &str = "k8s/schema-invalid";
+    let place = |f: &Finding| f.location.span.map(|s| (s.start_byte, s.end_byte));
+    let specific: HashSet<(u32, u32)> = findings[first..]
+        .iter()
+        .filter(|f| f.rule != GENERIC)
+        .filter_map(place)
+        .collect();
+    if specific.is_empty() {
+        return;
+    }
+    let mut index = 0;
+    findings.retain(|f| {
+        index += 1;
+        index <= first || f.rule != GENERIC || place(f).is_none_or(|p| !specific.contains(&p))
+    });
 }
 
 /// Whether a file's objects are judged on their own or through a rendering.
