@@ -645,6 +645,8 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
     Ok(severities)
 }
 
+const RENDERED_BY: &str = "deployed with this finding by this rendering";
+
 /// Findings placed into the report after the files' own: those of
 /// renderings and cross-object rules, which may land in any file, so they
 /// meet that file's suppressions here, and repeats are folded.
@@ -676,12 +678,15 @@ impl Placed {
                 (first, finding.location.logical.split_once(": "))
                 && let Some(kept) = report.findings.get_mut(*index)
             {
-                kept.add_related(
-                    Location::file(rendering),
-                    "also deployed, with this finding, by this rendering",
-                );
+                kept.add_related(Location::file(rendering), RENDERED_BY);
             }
             return;
+        }
+        let mut finding = finding;
+        // Say which rendering deployed it: the base line alone does not.
+        if let Some((rendering, _)) = finding.location.logical.split_once(": ") {
+            let rendering = rendering.to_owned();
+            finding.add_related(Location::file(rendering), RENDERED_BY);
         }
         let suppressions = suppressions_by_path.get(&finding.location.path);
         match suppressions.and_then(|s| s.iter().find(|s| s.applies_to(&finding))) {
