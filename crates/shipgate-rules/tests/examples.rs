@@ -57,6 +57,11 @@ fn every_failing_example_raises_its_rule_and_every_passing_example_does_not() {
         if id.starts_with("kustomize/") {
             continue;
         }
+        // A chart is rendered from its folder by helm: these examples run
+        // through the binary (crates/shipgate/tests/helm.rs).
+        if id == "helm/not-rendered" || id == "helm/render-failed" {
+            continue;
+        }
         let failing = run(id, &rule.meta.failing);
         if !failing.findings.iter().any(|f| f.rule == id) {
             failures.push(format!(

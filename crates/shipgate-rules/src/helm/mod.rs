@@ -8,8 +8,11 @@
 //! engine.
 
 mod metadata;
+mod rendering;
 mod requirements;
 pub mod semver;
+
+pub use rendering::{NOT_RENDERED, RENDER_FAILED};
 
 use shipgate_core::{Finding, SourceSpan};
 use shipgate_syntax::yaml::{self, Limits, NodeRef, Schema, YamlStream};
@@ -27,6 +30,8 @@ pub const RULES: &[RuleDef] = &[
     metadata::CHART_APP_VERSION,
     requirements::VALUES_SCHEMA,
     requirements::DEPENDENCIES_LOCKED,
+    rendering::HELM_NOT_RENDERED,
+    rendering::HELM_RENDER_FAILED,
 ];
 
 pub(crate) const CHART_FILE: &str = "https://helm.sh/docs/topics/charts/#the-chartyaml-file";
