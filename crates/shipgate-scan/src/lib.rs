@@ -256,8 +256,25 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// What a scan is told beyond the engine's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// How Helm charts are rendered.
+    pub helm: helm::HelmOptions,
+}
+
 /// Discovers, checks and reports: the whole static scan.
 pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
+    scan_with(engine, roots, baseline, &ScanOptions::default())
+}
+
+/// [`scan`], told how to render what it finds.
+pub fn scan_with(
+    engine: &Engine,
+    roots: &[PathBuf],
+    baseline: Option<&HashSet<String>>,
+    options: &ScanOptions,
+) -> Report {
     let (files, problems) = discover(roots);
     crds::register(engine, &files);
     let overlays = kustomize::render_overlays(roots, &files);
@@ -274,6 +291,13 @@ pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String
             .par_iter()
             .flat_map_iter(|overlay| kustomize::check_overlay(engine, overlay)),
     );
+    let kube_version = engine.config().kube_version.to_string();
+    let charts = helm::render_charts(roots, &files, &options.helm, &kube_version);
+    outcomes.par_extend(
+        charts
+            .par_iter()
+            .flat_map_iter(|chart| helm::check_chart(engine, chart)),
+    );
     outcomes.extend(
         problems
             .into_iter()
@@ -283,6 +307,7 @@ pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String
     engine.finish(roots, outcomes, baseline)
 }
 
+pub mod helm;
 pub mod kustomize;
 
 mod crds;

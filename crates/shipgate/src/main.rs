@@ -97,6 +97,14 @@ struct CheckArgs {
     /// (`k8s/unknown-kind=error`, `docker/*=info`). Repeatable.
     #[arg(long = "severity", value_name = "RULES=LEVEL")]
     severities: Vec<String>,
+    /// A values file for every Helm chart's renderings, after the chart's
+    /// own values and its environment's. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    helm_values: Vec<PathBuf>,
+    /// A value for every Helm chart's renderings, as helm's `--set`
+    /// KEY=VALUE; applied last. Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    helm_set: Vec<String>,
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -184,7 +192,19 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
                 return Err(format!("{}: no such file or folder", path.display()));
             }
         }
-        shipgate_scan::scan(&engine, &args.paths, baseline.as_ref())
+        for file in &args.helm_values {
+            if !file.is_file() {
+                return Err(format!("--helm-values {}: no such file", file.display()));
+            }
+        }
+        let options = shipgate_scan::ScanOptions {
+            helm: shipgate_scan::helm::HelmOptions {
+                values: args.helm_values.clone(),
+                set: args.helm_set.clone(),
+                ..Default::default()
+            },
+        };
+        shipgate_scan::scan_with(&engine, &args.paths, baseline.as_ref(), &options)
     };
 
     if let Some(path) = &args.write_baseline {
