@@ -239,8 +239,20 @@ impl Engine {
             let stream = self.check_yaml(path, text, kind, role, &mut collector, &mut outcome);
             stream.lines
         } else {
-            return outcome;
+            let lines = LineIndex::new(text);
+            suppress::scan_text_comments(path, text, &lines, &mut collector);
+            lines
         };
+        // Every text file, whatever else it is, is searched for credentials.
+        crate::secrets::run(
+            &self.enabled,
+            path,
+            kind,
+            text,
+            &lines,
+            &mut outcome.findings,
+        );
+        suppress::scan_secret_pragmas(path, text, &lines, &mut collector);
 
         outcome.findings.extend(
             collector

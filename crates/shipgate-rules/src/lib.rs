@@ -16,6 +16,7 @@ pub mod kustomize;
 pub mod meta;
 pub mod registry;
 pub mod repo;
+pub mod secrets;
 pub mod sink;
 pub mod suppress;
 pub mod workflows;

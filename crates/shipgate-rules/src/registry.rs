@@ -49,6 +49,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
         .chain(crate::workflows::RULES)
         .chain(crate::repo::RULES)
         .chain(crate::helm::RULES)
+        .chain(crate::secrets::RULES)
         .collect();
     rules.sort_by_key(|r| r.meta.id);
     let by_id = rules

@@ -256,6 +256,102 @@ fn next_content_line(text: &str, lines: &LineIndex, after: u32) -> Option<u32> {
     })
 }
 
+/// Comment leaders of the languages a repository holds, for files that are
+/// neither YAML nor Dockerfiles: `shipgate:ignore` must follow one.
+const COMMENT_LEADERS: &[&str] = &[
+    "#", "//", "/*", "--", ";", "<!--", "%", "'", "*", "{{/*", "{{-/*",
+];
+
+/// Scans any other text file (source code, `.env`, shell, TOML...) for
+/// `shipgate:ignore` after a comment leader of any common language. On its
+/// own line it covers the next non-blank line; after code, its own line.
+pub fn scan_text_comments(path: &str, text: &str, lines: &LineIndex, collector: &mut Collector) {
+    const MARKER: &str = "shipgate:ignore";
+    if !text.contains(MARKER) {
+        return;
+    }
+    for line_no in 1..=lines.line_count() as u32 {
+        let Some(line) = lines.line_text(text, line_no) else {
+            continue;
+        };
+        let Some(at) = line.find(MARKER) else {
+            continue;
+        };
+        let before = line[..at].trim_end();
+        let Some(leader) = COMMENT_LEADERS.iter().find(|l| before.ends_with(*l)) else {
+            continue;
+        };
+        let code = before[..before.len() - leader.len()].trim();
+        let scope = if code.is_empty() {
+            let next = (line_no + 1..=lines.line_count() as u32).find(|l| {
+                lines
+                    .line_text(text, *l)
+                    .is_some_and(|t| !t.trim().is_empty())
+            });
+            Scope::Line(next.unwrap_or(line_no))
+        } else {
+            Scope::Line(line_no)
+        };
+        let rest = line[at + MARKER.len()..]
+            .trim_end()
+            .trim_end_matches("*/")
+            .trim_end_matches("-->")
+            .trim_end_matches("}}");
+        let (list, reason) = split_reason(rest);
+        let tokens: Vec<&str> = list.split([',', ' ']).collect();
+        let line_start = lines.line_range(text, line_no).map_or(0, |(s, _)| s);
+        let span = lines.span(
+            text,
+            (line_start + at) as u32,
+            (line_start + line.len()) as u32,
+        );
+        collector.add(path, span, scope, &tokens, None, reason, "inline");
+    }
+}
+
+/// The secret scanners' own pragmas, honoured so that teams can migrate
+/// without rewriting them: gitleaks' `gitleaks:allow` and detect-secrets'
+/// `pragma: allowlist secret` (and `pragma: allowlist nextline secret`).
+/// They silence the secrets rules only, on their line, in any comment
+/// syntax; text after ` -- ` is the reason.
+pub fn scan_secret_pragmas(path: &str, text: &str, lines: &LineIndex, collector: &mut Collector) {
+    const PRAGMAS: &[(&str, &str, bool)] = &[
+        ("gitleaks:allow", "gitleaks", false),
+        ("pragma: allowlist nextline secret", "detect-secrets", true),
+        ("pragma: allowlist secret", "detect-secrets", false),
+    ];
+    if !text.contains("gitleaks:allow") && !text.contains("pragma: allowlist") {
+        return;
+    }
+    for line_no in 1..=lines.line_count() as u32 {
+        let Some(line) = lines.line_text(text, line_no) else {
+            continue;
+        };
+        let Some((at, pragma, by, next)) = PRAGMAS
+            .iter()
+            .find_map(|(p, by, next)| line.find(p).map(|at| (at, *p, *by, *next)))
+        else {
+            continue;
+        };
+        let scope = Scope::Line(if next { line_no + 1 } else { line_no });
+        let rest = &line[at + pragma.len()..];
+        let reason = rest.split_once("--").map(|(_, reason)| {
+            reason
+                .trim()
+                .trim_end_matches("*/")
+                .trim_end_matches("-->")
+                .trim()
+        });
+        let line_start = lines.line_range(text, line_no).map_or(0, |(s, _)| s);
+        let span = lines.span(
+            text,
+            (line_start + at) as u32,
+            (line_start + line.len()) as u32,
+        );
+        collector.add(path, span, scope, &["secrets/*"], None, reason, by);
+    }
+}
+
 /// Reads suppressions from a Kubernetes object's annotations.
 pub fn scan_annotations(
     path: &str,
