@@ -80,7 +80,10 @@ pub(super) const HELM_RENDER_FAILED: RuleDef = RuleDef {
             template at the line the message points to. Then check that `helm template \
             RELEASE CHART -f VALUES` renders:\n\n```yaml\n# values.yaml\nimage:\n  \
             repository: ghcr.io/acme/web\n  tag: \"2.3.1\"\n```",
-        references: &[TEMPLATE_DOCS, "https://helm.sh/docs/howto/charts_tips_and_tricks/"],
+        references: &[
+            TEMPLATE_DOCS,
+            "https://helm.sh/docs/howto/charts_tips_and_tricks/",
+        ],
         aliases: &[],
         enabled_by_default: true,
         failing: Example {
