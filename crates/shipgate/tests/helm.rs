@@ -346,6 +346,27 @@ fn helm_runs_sandboxed_and_never_fetches() {
         "{found:#?}"
     );
     assert!(!work.path().join("helm.log").exists(), "helm was run");
+
+    // Nor is a chart holding a link out of the scanned tree: helm would
+    // follow it into the rendering.
+    let outside = tempfile::tempdir().expect("tempdir");
+    write(outside.path(), "secret.txt", "hunter2\n");
+    let dir = shop();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        dir.path().join("charts/web/files.txt"),
+    )
+    .expect("symlink");
+    let report = check_json(dir.path(), &["--select", "helm/not-rendered"], &bin);
+    let found = findings(&report, "helm/not-rendered");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("charts/web/files.txt") && m.contains("outside")),
+        "{found:#?}"
+    );
+    assert!(!work.path().join("helm.log").exists(), "helm was run");
 }
 
 #[test]
