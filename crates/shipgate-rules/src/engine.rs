@@ -717,8 +717,22 @@ impl Placed {
 /// A value the schema refuses is often refused by a rule that knows why
 /// (a port name too long, a label value that is not a string): one finding
 /// per node, the specific one, is enough.
+///
+/// Likewise an API removed from the target release has no schema there:
+/// `k8s/removed-api`, which names the replacement, says all
+/// `k8s/unknown-kind` would.
 fn fold_generic_schema_findings(findings: &mut Vec<Finding>, first: usize) {
     const GENERIC: &str = "k8s/schema-invalid";
+    if findings[first..]
+        .iter()
+        .any(|f| f.rule == "k8s/removed-api")
+    {
+        let mut index = 0;
+        findings.retain(|f| {
+            index += 1;
+            index <= first || f.rule != "k8s/unknown-kind"
+        });
+    }
     let place = |f: &Finding| f.location.span.map(|s| (s.start_byte, s.end_byte));
     let specific: HashSet<(u32, u32)> = findings[first..]
         .iter()

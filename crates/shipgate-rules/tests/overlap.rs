@@ -62,3 +62,30 @@ fn the_specific_rule_wins_and_the_schema_still_reports_the_rest() {
         .collect();
     assert_eq!(found, expected);
 }
+
+#[test]
+fn a_removed_api_is_reported_as_removed_not_as_unknown() {
+    const PSP: &str = "apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata:
+  name: restricted
+spec:
+  privileged: false
+";
+    let check = |rules: &[&str]| -> Vec<String> {
+        let engine = Engine::new(EngineConfig {
+            select: rules.iter().map(|r| (*r).to_owned()).collect(),
+            ..EngineConfig::default()
+        })
+        .expect("engine");
+        let outcome = engine.check_text("psp.yaml", PSP, ArtifactKind::Kubernetes);
+        outcome.findings.into_iter().map(|f| f.rule).collect()
+    };
+    // Alone, the kind is still never passed in silence...
+    assert_eq!(check(&["k8s/unknown-kind"]), ["k8s/unknown-kind"]);
+    // ...but with both, the finding that names the release and the way out wins.
+    assert_eq!(
+        check(&["k8s/unknown-kind", "k8s/removed-api"]),
+        ["k8s/removed-api"]
+    );
+}

@@ -516,14 +516,6 @@ spec:
     check: Check::Object(removed_api),
 };
 
-/// Whether `object`'s API is no longer served at `target`: `removed-api`
-/// reports it, with more to say than that it has no schema.
-pub(super) fn is_removed(object: &Object<'_>, target: KubeVersion) -> bool {
-    lifecycle(object)
-        .and_then(|l| l.removed)
-        .is_some_and(|removed| target >= removed)
-}
-
 fn removed_api(object: &Object<'_>, sink: &mut Sink<'_>) {
     let Some(lifecycle) = lifecycle(object) else {
         return;
