@@ -38,11 +38,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rayon::prelude::*;
 use shipgate_core::{Location, SourceSpan};
@@ -53,6 +51,7 @@ use shipgate_syntax::yaml::{
 };
 
 use crate::Discovered;
+use crate::sandbox::{Confined, find_on_path, read_limited};
 
 /// How long one `helm template` may take.
 const HELM_TIMEOUT: Duration = Duration::from_secs(60);
@@ -83,13 +82,6 @@ impl Default for HelmOptions {
             set: Vec::new(),
         }
     }
-}
-
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
 }
 
 /// A problem with a chart or one of its renderings, at the place it names.
@@ -763,87 +755,34 @@ fn run_helm(helm: &Path, args: &[OsString]) -> Result<String, String> {
     let sandbox =
         Sandbox::new().map_err(|err| format!("cannot make a temporary folder for helm: {err}"))?;
     let home = &sandbox.0;
-    let closed = "http://127.0.0.1:9";
-    let mut child = Command::new(helm)
-        .args(args)
-        .env_clear()
-        .env("PATH", "/nonexistent")
-        .env("HOME", home)
-        .env("HELM_PLUGINS", home.join("plugins"))
-        .env("HELM_NO_PLUGINS", "1")
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env(
-            "HELM_REPOSITORY_CONFIG",
-            home.join("config/repositories.yaml"),
-        )
-        .env("HELM_REPOSITORY_CACHE", home.join("cache/repository"))
-        .env("HELM_REGISTRY_CONFIG", home.join("config/registry.json"))
-        .env("KUBECONFIG", home.join("config/kubeconfig"))
-        .env("HTTP_PROXY", closed)
-        .env("HTTPS_PROXY", closed)
-        .env("http_proxy", closed)
-        .env("https_proxy", closed)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("cannot run {}: {err}", helm.display()))?;
-    // Drain both pipes while waiting so a large output cannot block helm.
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = stdout {
-            let _ = pipe.take(MAX_OUTPUT_BYTES + 1).read_to_end(&mut bytes);
-        }
-        bytes
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = stderr {
-            let _ = pipe.take(1024 * 1024).read_to_end(&mut bytes);
-        }
-        bytes
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > HELM_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "helm gave no answer within {} seconds",
-                    HELM_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(err) => return Err(err.to_string()),
-        }
-    };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    if !status.success() {
-        return Err(String::from_utf8_lossy(&stderr).trim().to_owned());
+    Confined {
+        program: helm,
+        args: args.to_vec(),
+        env: vec![
+            ("HOME", home.into()),
+            ("HELM_PLUGINS", home.join("plugins").into()),
+            ("HELM_NO_PLUGINS", "1".into()),
+            ("HELM_CACHE_HOME", home.join("cache").into()),
+            ("HELM_CONFIG_HOME", home.join("config").into()),
+            ("HELM_DATA_HOME", home.join("data").into()),
+            (
+                "HELM_REPOSITORY_CONFIG",
+                home.join("config/repositories.yaml").into(),
+            ),
+            (
+                "HELM_REPOSITORY_CACHE",
+                home.join("cache/repository").into(),
+            ),
+            (
+                "HELM_REGISTRY_CONFIG",
+                home.join("config/registry.json").into(),
+            ),
+            ("KUBECONFIG", home.join("config/kubeconfig").into()),
+        ],
+        timeout: HELM_TIMEOUT,
+        max_output: MAX_OUTPUT_BYTES,
     }
-    if stdout.len() as u64 > MAX_OUTPUT_BYTES {
-        return Err(format!(
-            "the rendering is over the {MAX_OUTPUT_BYTES} byte limit"
-        ));
-    }
-    String::from_utf8(stdout).map_err(|_| "the rendering is not valid UTF-8".to_owned())
-}
-
-fn read_limited(path: &Path, limit: u64) -> std::io::Result<String> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() > limit {
-        return Err(std::io::Error::other("over the size limit"));
-    }
-    let mut text = String::new();
-    file.take(limit).read_to_string(&mut text)?;
-    Ok(text)
+    .run()
 }
 
 /// How a template line is matched against rendered lines.

@@ -11,11 +11,10 @@
 //! past the first check fails instead of reaching the network.
 
 use std::collections::HashSet;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rayon::prelude::*;
 use shipgate_core::{Location, SourceSpan};
@@ -25,11 +24,14 @@ use shipgate_rules::{Engine, FileOutcome, kustomize};
 use shipgate_syntax::yaml::{self, Limits, OwnedNode, OwnedValue, Schema, Source, YamlStream};
 
 use crate::Discovered;
+use crate::sandbox::{self, Confined, find_on_path};
 
 /// Files larger than this are not read while rendering.
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 /// How long `kubectl kustomize` may take for one overlay.
 const KUBECTL_TIMEOUT: Duration = Duration::from_secs(60);
+/// More output than any real overlay renders to.
+const MAX_OUTPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -72,13 +74,6 @@ impl Default for KustomizeOptions {
             kubectl: find_on_path("kubectl"),
         }
     }
-}
-
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
 }
 
 fn is_kustomization(display: &str) -> bool {
@@ -378,64 +373,14 @@ fn outside_entry(dir: &str, loader: &ScanLoader) -> Option<String> {
 }
 
 fn run_kubectl(kubectl: &Path, dir: &Path) -> Result<String, String> {
-    let closed = "http://127.0.0.1:9";
-    let mut child = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .env_clear()
-        .env("PATH", "/nonexistent")
-        .env("HOME", "/nonexistent")
-        .env("HTTP_PROXY", closed)
-        .env("HTTPS_PROXY", closed)
-        .env("http_proxy", closed)
-        .env("https_proxy", closed)
-        .env("GIT_ALLOW_PROTOCOL", "none")
-        .env("KUSTOMIZE_PLUGIN_HOME", "/nonexistent")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("cannot run {}: {err}", kubectl.display()))?;
-    // Drain both pipes while waiting so a large output cannot block kubectl.
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stdout.as_mut() {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stderr.as_mut() {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > KUBECTL_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "no answer within {} seconds",
-                    KUBECTL_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(err) => return Err(err.to_string()),
-        }
-    };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        Err(stderr.trim().to_owned())
+    Confined {
+        program: kubectl,
+        args: vec!["kustomize".into(), dir.into()],
+        env: vec![("KUSTOMIZE_PLUGIN_HOME", "/nonexistent".into())],
+        timeout: KUBECTL_TIMEOUT,
+        max_output: MAX_OUTPUT_BYTES,
     }
+    .run()
 }
 
 /// kubectl's output as a stream. kubectl does not say where nodes came
@@ -543,15 +488,7 @@ fn graft(node: &mut OwnedNode, twin: &OwnedNode) {
 }
 
 fn read_limited(path: &Path) -> io::Result<String> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() > MAX_INPUT_BYTES {
-        return Err(io::Error::other(format!(
-            "over the {MAX_INPUT_BYTES} byte limit for rendering"
-        )));
-    }
-    let mut text = String::new();
-    file.take(MAX_INPUT_BYTES).read_to_string(&mut text)?;
-    Ok(text)
+    sandbox::read_limited(path, MAX_INPUT_BYTES)
 }
 
 /// Reads files for the renderer by their displayed paths, only inside the

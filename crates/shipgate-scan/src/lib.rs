@@ -311,6 +311,7 @@ pub mod helm;
 pub mod kustomize;
 
 mod crds;
+mod sandbox;
 
 #[cfg(test)]
 mod tests;
