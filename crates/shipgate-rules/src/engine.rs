@@ -266,11 +266,10 @@ impl Engine {
             &mut outcome.findings,
             &mut outcome.suppressed,
         );
-        // Chart rules report into Chart.yaml once every file has been seen.
-        let chart = kind == ArtifactKind::HelmChart;
-        if !outcome.objects.is_empty() || role == Role::Consumed || chart {
-            outcome.suppressions = collector.suppressions;
-        }
+        // Findings placed after every file is seen (cross-object and chart
+        // rules, renderings of overlays and Helm templates) may land in any
+        // file: its suppressions are kept for them. They are few.
+        outcome.suppressions = collector.suppressions;
         // Outcomes live until the end of the run: spare capacity, times a
         // hundred thousand files, is most of the memory a run would hold.
         outcome.findings.shrink_to_fit();

@@ -462,3 +462,24 @@ fn every_helm_rendering_rule_example_behaves_as_documented() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_suppression_comment_in_a_template_covers_what_it_renders() {
+    let Some(helm) = helm_dir() else {
+        return;
+    };
+    let dir = shop();
+    let template = dir.path().join("charts/web/templates/deployment.yaml");
+    let text = fs::read_to_string(&template).expect("template");
+    let marked = text.replacen(
+        "            {{- toYaml .Values.securityContext | nindent 12 }}",
+        "            # shipgate:ignore k8s/privileged-container -- the debug image needs it\n            {{- toYaml .Values.securityContext | nindent 12 }}",
+        1,
+    );
+    assert_ne!(marked, text, "the fixture's securityContext line moved");
+    fs::write(&template, marked).expect("write");
+    let report = check_json(dir.path(), &["--select", "k8s/privileged-container"], &helm);
+    assert!(findings(&report, "k8s/privileged-container").is_empty());
+    let suppressed = report["suppressed"].as_array().expect("suppressed");
+    assert_eq!(suppressed.len(), 1, "{suppressed:#?}");
+}
