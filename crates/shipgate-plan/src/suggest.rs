@@ -20,7 +20,7 @@ use regex::Regex;
 use crate::model::{
     Check, CheckKind, CommandCheck, FileCheck, MaxFindings, ProbeCheck, RulesCheck,
 };
-use crate::text::{has_phrase, stems};
+use crate::text::{contains, has_phrase, stems};
 
 /// A check proposed for an item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -713,15 +713,15 @@ const CATALOGUE: &[Concept] = &[
 /// A concept with its phrases reduced to stems.
 struct Compiled {
     concept: &'static Concept,
-    patterns: Vec<Vec<Vec<String>>>,
-    unless: Vec<String>,
+    /// Patterns, each of groups, each of alternative phrases' stems.
+    patterns: Vec<Vec<Vec<Vec<String>>>>,
+    unless: Vec<Vec<String>>,
 }
 
-fn phrases(text: &str) -> Vec<String> {
+fn phrases(text: &str) -> Vec<Vec<String>> {
     text.split('|')
-        .map(str::trim)
+        .map(stems)
         .filter(|p| !p.is_empty())
-        .map(str::to_owned)
         .collect()
 }
 
@@ -815,13 +815,13 @@ pub fn concepts(text: &str) -> Vec<&'static str> {
     COMPILED
         .iter()
         .filter(|c| c.concept.documents || !writing)
-        .filter(|c| !c.unless.iter().any(|p| has_phrase(&stems, p)))
+        .filter(|c| !c.unless.iter().any(|p| contains(&stems, p)))
         .filter(|c| {
             (env_file && c.concept.id == "env-files")
                 || c.patterns.iter().any(|groups| {
                     groups
                         .iter()
-                        .all(|group| group.iter().any(|p| has_phrase(&stems, p)))
+                        .all(|group| group.iter().any(|p| contains(&stems, p)))
                 })
         })
         .map(|c| c.concept.id)

@@ -130,11 +130,15 @@ pub fn slug(text: &str, max: usize) -> String {
 
 /// Whether the stems of `phrase` occur in `stems`, one after the other.
 pub fn has_phrase(stems: &[String], phrase: &str) -> bool {
-    let wanted: Vec<String> = self::stems(phrase);
+    contains(stems, &self::stems(phrase))
+}
+
+/// Whether `wanted` occurs in `stems`, one after the other.
+pub fn contains(stems: &[String], wanted: &[String]) -> bool {
     !wanted.is_empty()
         && stems
             .windows(wanted.len())
-            .any(|window| window.iter().zip(&wanted).all(|(a, b)| a == b))
+            .any(|window| window.iter().zip(wanted).all(|(a, b)| a == b))
 }
 
 /// Whether any of `phrases` occurs in `stems`.
