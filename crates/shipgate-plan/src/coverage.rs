@@ -88,9 +88,66 @@ fn is_part(text: &str) -> bool {
             _ => {}
         }
     }
-    let words = outside.split_whitespace().count();
-    (1..=5).contains(&words)
+    let words: Vec<&str> = outside.split_whitespace().collect();
+    let acts = words.first().is_some_and(|w| {
+        ACTIONS.contains(
+            &w.to_lowercase()
+                .trim_matches(|c: char| !c.is_alphanumeric()),
+        )
+    });
+    (1..=5).contains(&words.len()) && !acts
 }
+
+/// Verbs that open a task of its own rather than a part of the parent's
+/// deliverable.
+const ACTIONS: &[&str] = &[
+    "add",
+    "apply",
+    "audit",
+    "build",
+    "check",
+    "configure",
+    "confirm",
+    "create",
+    "define",
+    "delete",
+    "deploy",
+    "disable",
+    "document",
+    "enable",
+    "ensure",
+    "fix",
+    "generate",
+    "hunt",
+    "implement",
+    "import",
+    "include",
+    "install",
+    "migrate",
+    "monitor",
+    "notify",
+    "provide",
+    "provision",
+    "publish",
+    "push",
+    "remove",
+    "resolve",
+    "restrict",
+    "review",
+    "rotate",
+    "run",
+    "scan",
+    "schedule",
+    "set",
+    "setup",
+    "store",
+    "test",
+    "update",
+    "upgrade",
+    "validate",
+    "verify",
+    "write",
+];
 
 pub fn coverage(plan: &MarkdownPlan) -> Coverage {
     let suggested = plan_suggestions(plan);
@@ -135,5 +192,83 @@ impl Coverage {
             return 100.0;
         }
         (self.bound + self.suggested) as f64 * 100.0 / self.total as f64
+    }
+}
+
+/// Cuts `text` to `width` characters, marking the cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+impl Coverage {
+    /// A table for people: items grouped under their headings, each with
+    /// its line, whether it is bound, suggested or manual, and its checks.
+    pub fn render_human(&self) -> String {
+        let mut out = String::new();
+        let mut phase: Option<&str> = None;
+        let width = self
+            .items
+            .iter()
+            .map(|i| i.line.to_string().len())
+            .max()
+            .unwrap_or(1);
+        for item in &self.items {
+            if phase != Some(item.phase.as_str()) {
+                let title = if item.phase.is_empty() {
+                    "(no heading)"
+                } else {
+                    &item.phase
+                };
+                if phase.is_some() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("{}\n", fit(title, 100)));
+                phase = Some(item.phase.as_str());
+            }
+            let (status, checks) = if !item.bound.is_empty() {
+                ("bound", &item.bound)
+            } else if !item.suggested.is_empty() {
+                ("suggested", &item.suggested)
+            } else {
+                ("manual", &item.suggested)
+            };
+            let shown: Vec<&str> = checks.iter().take(3).map(String::as_str).collect();
+            let mut checks = shown.join(", ");
+            if item.bound.len().max(item.suggested.len()) > 3 && status != "manual" {
+                checks.push_str(&format!(" +{} more", checks_len(item) - 3));
+            }
+            out.push_str(&format!(
+                "  {:>width$}  {:<9}  {:<60}  {}\n",
+                item.line,
+                status,
+                fit(&item.text, 60),
+                checks
+            ));
+        }
+        if !self.items.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "{} items: {} bound, {} suggested, {} manual; {:.1}% have a check\n",
+            self.total,
+            self.bound,
+            self.suggested,
+            self.manual,
+            self.percent()
+        ));
+        out
+    }
+}
+
+fn checks_len(item: &CoveredItem) -> usize {
+    if item.bound.is_empty() {
+        item.suggested.len()
+    } else {
+        item.bound.len()
     }
 }

@@ -37,6 +37,36 @@ enum Command {
         /// A rule id (`k8s/host-pid`) or a peer's id (`CKV_K8S_17`).
         rule: String,
     },
+    /// Read a deployment plan: what backs its items, and its shipgate.toml.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Show which items of a Markdown plan are bound to checks, which have
+    /// a check to suggest, and which only a person can vouch for.
+    Coverage {
+        /// A Markdown plan, whatever its extension.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Write the shipgate.toml a Markdown plan stands for: a gate per item,
+    /// attested unless bound to checks.
+    Import {
+        /// A Markdown plan, whatever its extension.
+        file: PathBuf,
+        /// Where to write the plan; `-` prints it.
+        #[arg(long, short, value_name = "FILE", default_value = "shipgate.toml")]
+        output: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// Give unbound items the suggested checks instead of attestations.
+        #[arg(long)]
+        accept_suggestions: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +149,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
+        Command::Plan(command) => plan(command),
     };
     match result {
         Ok(code) => code,
@@ -365,5 +396,86 @@ fn print_stdout(text: &str) -> Result<ExitCode, String> {
     match stdout.write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
         _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn read_markdown_plan(file: &PathBuf) -> Result<shipgate_plan::markdown::MarkdownPlan, String> {
+    let origin = file.display().to_string();
+    if origin.to_ascii_lowercase().ends_with(".toml") {
+        return Err(format!(
+            "{origin}: a shipgate.toml is already a plan; these commands read Markdown plans"
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {origin}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{origin}: not UTF-8 text"))?;
+    let plan = shipgate_plan::markdown::parse(&text, &origin);
+    // A binding that names no rule would never produce evidence.
+    for item in &plan.items {
+        for token in &item.bindings {
+            let other_kind = ["file:", "probe:", "command:"]
+                .iter()
+                .any(|p| token.starts_with(p))
+                || matches!(token.as_str(), "attest" | "attestation" | "manual");
+            let resolves = matches!(
+                shipgate_rules::registry::matching(std::slice::from_ref(token)),
+                Ok(rules) if !rules.is_empty()
+            );
+            if !other_kind && !resolves {
+                eprintln!(
+                    "warning: {origin}:{}: `{token}` matches no rule; `shipgate rules` lists them",
+                    item.line
+                );
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn plan(command: PlanCommand) -> Result<ExitCode, String> {
+    match command {
+        PlanCommand::Coverage { file, format } => {
+            let report = shipgate_plan::coverage::coverage(&read_markdown_plan(&file)?);
+            let out = match format {
+                ListFormat::Json => {
+                    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"
+                }
+                ListFormat::Human => report.render_human(),
+            };
+            print_stdout(&out)
+        }
+        PlanCommand::Import {
+            file,
+            output,
+            force,
+            accept_suggestions,
+        } => {
+            let markdown = read_markdown_plan(&file)?;
+            let options = shipgate_plan::import::ImportOptions {
+                origin: file.display().to_string(),
+                accept_suggestions,
+            };
+            let plan =
+                shipgate_plan::import::import(&markdown, &options).map_err(|e| e.to_string())?;
+            let text = shipgate_plan::import::to_toml(&plan);
+            if output.as_os_str() == "-" {
+                return print_stdout(&text);
+            }
+            if output.exists() && !force {
+                return Err(format!(
+                    "{} exists; pass --force to replace it, or --output another file",
+                    output.display()
+                ));
+            }
+            std::fs::write(&output, text)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            let gates: usize = plan.phases.iter().map(|p| p.gates.len()).sum();
+            eprintln!(
+                "wrote {} phases and {gates} gates from {} items to {}",
+                plan.phases.len(),
+                markdown.items.len(),
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
