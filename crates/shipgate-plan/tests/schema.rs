@@ -40,9 +40,20 @@ fn validator() -> jsonschema::Validator {
         .expect("the schema compiles")
 }
 
+/// The document as an editor validating TOML against the schema sees it:
+/// TOML dates are strings.
 fn as_json(text: &str) -> Value {
-    let value: toml::Value = toml::from_str(text).expect("toml");
-    serde_json::to_value(value).expect("json")
+    fn convert(value: toml::Value) -> Value {
+        match value {
+            toml::Value::Datetime(d) => Value::String(d.to_string()),
+            toml::Value::Array(items) => Value::Array(items.into_iter().map(convert).collect()),
+            toml::Value::Table(table) => {
+                Value::Object(table.into_iter().map(|(k, v)| (k, convert(v))).collect())
+            }
+            other => serde_json::to_value(other).expect("json"),
+        }
+    }
+    convert(toml::from_str(text).expect("toml"))
 }
 
 #[test]
@@ -109,4 +120,21 @@ fn the_schema_refuses_what_the_model_refuses() {
         "[[phase]]\nid = \"a\"\n[[phase.gate]]\nid = \"g\"\n[[phase.gate.check]]\nrules = [\"k8s\"]\ntimeout = \"5m\"\n",
     );
     assert!(!validator.is_valid(&mixed));
+}
+
+#[test]
+fn the_documented_example_is_a_valid_plan() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/plan.md");
+    let doc = std::fs::read_to_string(path).expect("docs/plan.md");
+    let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("closed");
+    let plan = shipgate_plan::parse_toml(&doc[start..end], "docs/plan.md")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.phases.len(), 5);
+    assert_eq!(plan.waves().len(), 4);
+    let errors: Vec<String> = validator()
+        .iter_errors(&as_json(&doc[start..end]))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }

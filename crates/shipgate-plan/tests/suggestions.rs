@@ -242,3 +242,33 @@ fn a_whole_plan_in_other_words() {
         .filter(|i| i.kind == shipgate_plan::markdown::ItemKind::Criterion);
     assert_eq!(criteria.count(), 3);
 }
+
+#[test]
+fn nested_parts_are_read_in_their_parents_light() {
+    let text = "\
+## Deliverables
+- Kustomize overlays (`deploy/kustomize/`)
+  - Base configuration
+  - Enable audit logging
+- Workflows (`.github/workflows/`)
+  - `release.yml` - tag and publish
+";
+    let report = coverage(&parse(text, "plan.md"));
+    let by_line = |line: u32| {
+        report
+            .items
+            .iter()
+            .find(|i| i.line == line)
+            .map(|i| i.suggested.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(by_line(2), ["file:deploy/kustomize/", "kustomize/*"]);
+    // A part of the deliverable is covered by it; a task of its own is not.
+    assert_eq!(by_line(3), by_line(2));
+    assert!(by_line(4).is_empty(), "{:?}", by_line(4));
+    // A bare file name lives in the folder its parent names.
+    assert_eq!(
+        by_line(6)[..2],
+        ["file:.github/workflows/release.yml", "workflows/*"]
+    );
+}
