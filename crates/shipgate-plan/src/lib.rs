@@ -67,3 +67,37 @@ pub fn load_path(path: &Path) -> Result<LoadedPlan, PlanErrors> {
     })?;
     load_text(&text, &origin)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_toml_by_its_extension_and_anything_else_as_markdown() {
+        let toml = load_text(&default_plan_toml(), "shipgate.toml").expect("toml");
+        assert!(toml.markdown.is_none());
+        assert_eq!(toml.plan, default_plan());
+
+        let markdown =
+            load_text("# Go-live\n\n## Tasks\n- [ ] Celebrate\n", "PLAN.txt").expect("md");
+        let items = markdown.markdown.expect("kept").items;
+        assert_eq!(items.len(), 1);
+        let (address, _, gate) = markdown.plan.gates().next().expect("a gate");
+        assert_eq!(address, "tasks/celebrate");
+        assert_eq!(gate.source.as_deref(), Some("PLAN.txt:4"));
+        assert!(gate.checks.iter().all(|c| !c.kind.is_automated()));
+
+        let error = load_text("[[phase]]\nid = \"a\"\nneeds = [\"a\"]\n", "bad.toml").unwrap_err();
+        assert!(error.to_string().starts_with("bad.toml:"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let error = load_path(Path::new("/nonexistent/plan.md")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("/nonexistent/plan.md: cannot read the plan")
+        );
+    }
+}

@@ -266,7 +266,7 @@ fn validate(plan: &Plan) -> Vec<Issue> {
                         ),
                     );
                 }
-                validate_check(&mut v, plan, &check.kind, &at);
+                validate_check(&mut v, &check.kind, &at);
             }
         }
     }
@@ -333,12 +333,7 @@ fn validate(plan: &Plan) -> Vec<Issue> {
     v.issues
 }
 
-fn validate_check(
-    v: &mut Validator,
-    plan: &Plan,
-    kind: &CheckKind,
-    at: &dyn Fn(&[Seg]) -> Vec<Seg>,
-) {
+fn validate_check(v: &mut Validator, kind: &CheckKind, at: &dyn Fn(&[Seg]) -> Vec<Seg>) {
     use Seg::{Index, Key};
     match kind {
         CheckKind::Rules(rules) => {
@@ -420,7 +415,6 @@ fn validate_check(
                     "an attestation valid for no time can never pass",
                 );
             }
-            let _ = plan;
         }
     }
 }

@@ -451,6 +451,7 @@ fn push_text(
     } else if let Some(cell) = cell.as_mut() {
         cell.push_str(text);
     } else if code_block > 0 {
+        // A command listing inside an item is not the item's words.
     } else if let Some(&i) = open_items.last() {
         raw_items[i].text.push_str(text);
     } else if let Some(p) = paragraph
