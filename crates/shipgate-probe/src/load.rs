@@ -62,8 +62,9 @@ pub struct LoadResult {
     /// Latency from the scheduled start, in microseconds, of every request
     /// due, unfinished ones included at the time they had waited.
     pub latency_us: Histogram<u64>,
-    /// How late the generator sent requests whose connection was free:
-    /// its own imprecision, not the server's.
+    /// How late the generator woke for requests a free connection waited
+    /// for: its own timer's imprecision, which the server is not to blame
+    /// for, unlike a wait for a busy connection, which it is.
     pub lag_us: Histogram<u64>,
     pub planned: u64,
     pub sent: u64,
@@ -276,7 +277,8 @@ pub async fn generate(plan: &LoadPlan) -> Result<LoadResult, String> {
                     break;
                 }
                 w.taken += 1;
-                if scheduled > Instant::now() {
+                let early = scheduled > Instant::now();
+                if early {
                     tokio::time::sleep_until(scheduled.into()).await;
                 }
                 let now = Instant::now();
@@ -291,9 +293,11 @@ pub async fn generate(plan: &LoadPlan) -> Result<LoadResult, String> {
                     *w.failures.entry(NEVER_SENT.into()).or_default() += 1;
                     break;
                 }
-                let _ = w
-                    .lag
-                    .record(now.saturating_duration_since(scheduled).as_micros() as u64);
+                if early {
+                    w.lag.saturating_record(
+                        now.saturating_duration_since(scheduled).as_micros() as u64
+                    );
+                }
                 if sender.as_ref().is_none_or(|s| s.is_closed()) {
                     sender = match connector.connect(addr).await {
                         Ok(s) => Some(s),

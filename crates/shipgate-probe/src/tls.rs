@@ -485,14 +485,14 @@ pub async fn legacy_probe(
         if let Err(e) = tcp.write_all(&client_hello(version, sni)).await {
             return Legacy::Refused(format!("the connection closed: {e}"));
         }
-        read_server_hello(&mut tcp).await
+        read_server_hello(&mut tcp, version).await
     };
     tokio::time::timeout(timeout, attempt)
         .await
         .unwrap_or_else(|_| Legacy::Refused(format!("no answer within {} ms", timeout.as_millis())))
 }
 
-async fn read_server_hello(tcp: &mut TcpStream) -> Legacy {
+async fn read_server_hello(tcp: &mut TcpStream, offered: u16) -> Legacy {
     let mut header = [0u8; 5];
     if let Err(e) = tcp.read_exact(&mut header).await {
         return Legacy::Refused(if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -511,13 +511,16 @@ async fn read_server_hello(tcp: &mut TcpStream) -> Legacy {
         21 if body.len() >= 2 => {
             Legacy::Refused(format!("alert {} ({})", alert_name(body[1]), body[1]))
         }
-        22 => parse_server_hello(&body),
+        22 => parse_server_hello(&body, offered),
         other => Legacy::Refused(format!("an unexpected record of type {other}")),
     }
 }
 
 /// Reads a ServerHello's version and cipher suite from a handshake record.
-pub fn parse_server_hello(body: &[u8]) -> Legacy {
+/// Only a version at or below the one offered counts as accepting it: a
+/// server answering with a higher one broke the protocol, and what it does
+/// speak is judged when that version is offered.
+pub fn parse_server_hello(body: &[u8], offered: u16) -> Legacy {
     // type(1) length(3) version(2) random(32) session_id_len(1)
     if body.len() < 39 || body[0] != 2 {
         return Legacy::Refused("a handshake message that is not a ServerHello".into());
@@ -528,11 +531,11 @@ pub fn parse_server_hello(body: &[u8]) -> Legacy {
         .get(39 + session_len..41 + session_len)
         .map(|b| u16::from_be_bytes([b[0], b[1]]))
         .unwrap_or(0);
-    if version < 0x0303 {
+    if version <= offered && version < 0x0303 {
         Legacy::Accepted { version, cipher }
     } else {
         Legacy::Refused(format!(
-            "a ServerHello for {}, above what was offered",
+            "a ServerHello for {}, not what was offered",
             version_name(version)
         ))
     }
@@ -652,13 +655,20 @@ mod tests {
         hello.extend_from_slice(&[7u8; 32]);
         hello.extend_from_slice(&[0, 0xc0, 0x13, 0]);
         assert_eq!(
-            parse_server_hello(&hello),
+            parse_server_hello(&hello, 0x0302),
             Legacy::Accepted {
                 version: 0x0301,
                 cipher: 0xc013
             }
         );
+        assert!(matches!(
+            parse_server_hello(&hello, 0x0300),
+            Legacy::Refused(_)
+        ));
         hello[5] = 0x03;
-        assert!(matches!(parse_server_hello(&hello), Legacy::Refused(_)));
+        assert!(matches!(
+            parse_server_hello(&hello, 0x0302),
+            Legacy::Refused(_)
+        ));
     }
 }
