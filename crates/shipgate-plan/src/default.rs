@@ -254,6 +254,8 @@ pub fn default_plan() -> Plan {
         ],
         risks: Vec::new(),
         decisions: Vec::new(),
+        targets: Default::default(),
+        probes: Vec::new(),
     }
 }
 

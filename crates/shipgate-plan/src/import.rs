@@ -152,6 +152,8 @@ pub fn import(markdown: &MarkdownPlan, options: &ImportOptions) -> Result<Plan, 
         phases,
         risks,
         decisions,
+        targets: Default::default(),
+        probes: Vec::new(),
     };
     crate::load::check(&plan, origin)?;
     Ok(plan)

@@ -712,6 +712,32 @@ status = "accepted"
     }
 
     #[test]
+    fn keeps_the_probes_tables_for_the_probes() {
+        let text = r#"
+[targets]
+api = "http://127.0.0.1:9"
+
+[[probe]]
+name = "health"
+kind = "http"
+target = "api"
+path = "/health"
+
+[[phase]]
+id = "live"
+[[phase.gate]]
+id = "up"
+[[phase.gate.check]]
+probe = { kind = "http", target = "api", path = "/ready" }
+"#;
+        let plan = parse_toml(text, "shipgate.toml").expect("valid");
+        assert_eq!(plan.targets["api"].as_str(), Some("http://127.0.0.1:9"));
+        assert_eq!(plan.probes[0]["name"].as_str(), Some("health"));
+        let printed = toml::to_string_pretty(&plan).expect("prints");
+        assert_eq!(parse_toml(&printed, "again").expect("reads back"), plan);
+    }
+
+    #[test]
     fn orders_phases_in_waves() {
         let text = r#"
 [[phase]]

@@ -41,6 +41,31 @@ pub struct Plan {
     /// The decisions log.
     #[serde(default, rename = "decision", skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<Decision>,
+    /// The services live probes reach, by name; read by the probes.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    #[schemars(with = "OpaqueTable")]
+    pub targets: toml::Table,
+    /// Probes that stand apart from gates; read by the probes.
+    #[serde(default, rename = "probe", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<OpaqueTable>")]
+    pub probes: Vec<toml::Table>,
+}
+
+/// A table whose keys belong to another part of shipgate.
+struct OpaqueTable;
+
+impl JsonSchema for OpaqueTable {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OpaqueTable".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Read by the live probes; see their documentation.",
+            "type": "object",
+            "additionalProperties": true
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -472,10 +497,7 @@ impl TryFrom<RawCheck> for Check {
                     Some(toml::Value::String(kind)) => kind,
                     Some(_) => return Err("a probe's `kind` is a string".into()),
                     None => {
-                        return Err(
-                            "a probe needs a `kind` (`http`, `tls`, `auth`, `load`, `backup`)"
-                                .into(),
-                        );
+                        return Err("a probe needs a `kind`, such as `http` or `tls`".into());
                     }
                 };
                 CheckKind::Probe(ProbeCheck { kind, options })
@@ -673,7 +695,7 @@ impl JsonSchema for ProbeTableSchema {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A live check. `kind` names the probe (`http`, `tls`, `auth`, `load`, `backup`); the other keys are its options.",
+            "description": "A live check. `kind` names the probe (`http`, `auth`, `rate-limit`, `headers`, `tls`, `idempotency`, `load`, `backup-drill`); the other keys are its options.",
             "type": "object",
             "required": ["kind"],
             "properties": {"kind": {"type": "string", "minLength": 1}},

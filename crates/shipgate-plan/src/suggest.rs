@@ -31,7 +31,9 @@ pub enum Suggested {
     File { path: String },
     /// A command: the one the item quotes, or one to be written.
     Command { argv: Option<Vec<String>> },
-    /// A live probe of this kind; its target is configured by the user.
+    /// A live probe of this kind (`http`, `auth`, `rate-limit`, `headers`,
+    /// `tls`, `idempotency`, `load`, `backup-drill`); its target is
+    /// configured by the user.
     Probe { kind: String },
 }
 
@@ -282,7 +284,7 @@ const CATALOGUE: &[Concept] = &[
         ],
         unless: "",
         documents: false,
-        offers: &[Offer::Probe("auth")],
+        offers: &[Offer::Probe("rate-limit")],
     },
     Concept {
         id: "load",
@@ -312,7 +314,7 @@ const CATALOGUE: &[Concept] = &[
         ],
         unless: "branch|git|master|main branch|repository backup",
         documents: false,
-        offers: &[Offer::Probe("backup")],
+        offers: &[Offer::Probe("backup-drill")],
     },
     Concept {
         id: "non-root",
@@ -604,12 +606,28 @@ const CATALOGUE: &[Concept] = &[
         id: "smoke-tests",
         when: &[
             "smoke test|smoke tests|smoke testing|synthetic check|synthetic checks|synthetic monitoring|service connectivity|connectivity check|connectivity checks",
-            "security header|security headers|hsts|csp|content security policy|cors|x frame options",
-            "idempotent|idempotency|idempotence",
         ],
         unless: "",
         documents: false,
         offers: &[Offer::Probe("http")],
+    },
+    Concept {
+        id: "security-headers",
+        when: &[
+            "security header|security headers|hsts|csp|content security policy|cors|x frame options|response headers",
+        ],
+        unless: "",
+        documents: false,
+        offers: &[Offer::Probe("headers")],
+    },
+    Concept {
+        id: "idempotency",
+        when: &[
+            "idempotent|idempotency|idempotence|replayed request|replayed requests|duplicate request|duplicate requests",
+        ],
+        unless: "",
+        documents: false,
+        offers: &[Offer::Probe("idempotency")],
     },
     Concept {
         id: "dynamic-security-testing",

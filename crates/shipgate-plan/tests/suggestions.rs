@@ -87,7 +87,7 @@ fn finds_the_common_items_in_other_words() {
     );
     proposes(
         "Nightly restore drill from the latest snapshot succeeds",
-        &["probe:backup"],
+        &["probe:backup-drill"],
     );
     proposes(
         "Containers must not run as root",
