@@ -40,6 +40,29 @@ enum Command {
     /// Read a deployment plan: what backs its items, and its shipgate.toml.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Run the plan's live probes against the running service: HTTP, auth,
+    /// rate limits, headers, TLS, idempotency, load, backup drills.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// The plan whose `[targets]` and probes to run.
+    #[arg(long, value_name = "FILE", default_value = "shipgate.toml")]
+    plan: PathBuf,
+    /// Point a target of the plan somewhere else, as NAME=URL
+    /// (`api=https://staging.example.com`). Repeatable.
+    #[arg(long = "target", value_name = "NAME=URL")]
+    targets: Vec<String>,
+    /// Run only the probes with these names. Repeatable, comma-separated.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = ListFormat::Human)]
+    format: ListFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -150,6 +173,7 @@ fn main() -> ExitCode {
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Plan(command) => plan(command),
+        Command::Probe(args) => probe(args),
     };
     match result {
         Ok(code) => code,
@@ -389,6 +413,35 @@ fn explain(token: &str) -> Result<ExitCode, String> {
         ));
     }
     print_stdout(&out)
+}
+
+/// Exits with 2 when a probe could not run (its configuration needs fixing
+/// before any verdict means something), else 1 when one failed.
+fn probe(args: ProbeArgs) -> Result<ExitCode, String> {
+    let mut file = shipgate_probe::ProbeFile::read(&args.plan)?;
+    file.override_targets(&args.targets)?;
+    if file.probes.is_empty() {
+        return Err(format!("{} declares no probes", args.plan.display()));
+    }
+    let report = shipgate_probe::run_file(&file, &args.only)?;
+    let text = match args.format {
+        ListFormat::Human => shipgate_probe::render::human(&report),
+        ListFormat::Json => shipgate_probe::render::json(&report),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => {
+            print_stdout(&text)?;
+        }
+    }
+    Ok(if report.summary.error > 0 {
+        ExitCode::from(2)
+    } else if report.summary.fail > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_stdout(text: &str) -> Result<ExitCode, String> {
