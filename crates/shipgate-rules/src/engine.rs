@@ -244,14 +244,7 @@ impl Engine {
             lines
         };
         // Every text file, whatever else it is, is searched for credentials.
-        crate::secrets::run(
-            &self.enabled,
-            path,
-            kind,
-            text,
-            &lines,
-            &mut outcome.findings,
-        );
+        crate::secrets::run(&self.enabled, path, text, &lines, &mut outcome.findings);
         suppress::scan_secret_pragmas(path, text, &lines, &mut collector);
 
         outcome.findings.extend(

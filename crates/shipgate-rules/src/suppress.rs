@@ -267,7 +267,7 @@ const COMMENT_LEADERS: &[&str] = &[
 /// own line it covers the next non-blank line; after code, its own line.
 pub fn scan_text_comments(path: &str, text: &str, lines: &LineIndex, collector: &mut Collector) {
     const MARKER: &str = "shipgate:ignore";
-    if !text.contains(MARKER) {
+    if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
         return;
     }
     for line_no in 1..=lines.line_count() as u32 {
@@ -320,7 +320,10 @@ pub fn scan_secret_pragmas(path: &str, text: &str, lines: &LineIndex, collector:
         ("pragma: allowlist nextline secret", "detect-secrets", true),
         ("pragma: allowlist secret", "detect-secrets", false),
     ];
-    if !text.contains("gitleaks:allow") && !text.contains("pragma: allowlist") {
+    let bytes = text.as_bytes();
+    if memchr::memmem::find(bytes, b"gitleaks:allow").is_none()
+        && memchr::memmem::find(bytes, b"pragma: allowlist").is_none()
+    {
         return;
     }
     for line_no in 1..=lines.line_count() as u32 {

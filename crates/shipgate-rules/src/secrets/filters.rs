@@ -172,16 +172,17 @@ pub(crate) fn entropy(bytes: &[u8]) -> f32 {
         .sum()
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= haystack.len()
-        && haystack
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-}
+static STOP_WORD_SEARCH: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(STOP_WORDS)
+            .unwrap_or_else(|err| panic!("secrets: stop words: {err}"))
+    });
 
 /// Whether a value is a stand-in for a credential rather than one.
 pub(crate) fn is_placeholder(secret: &[u8]) -> bool {
-    if STOP_WORDS.iter().any(|w| contains_ignore_case(secret, w)) {
+    if STOP_WORD_SEARCH.is_match(secret) {
         return true;
     }
     let text = String::from_utf8_lossy(secret);
@@ -213,7 +214,9 @@ fn longest_run(bytes: &[u8]) -> usize {
 /// Whether a value refers to one held elsewhere: interpolation of a shell,
 /// a template engine or a CI system, a secret manager's address, a file
 /// path, or an expression of a programming language.
-pub(crate) fn is_reference(secret: &[u8], before: &[u8], after: &[u8]) -> bool {
+/// `expressions` says whether the value sits where a language could put an
+/// expression (after `=` or `:`), rather than inside a URL or a string.
+pub(crate) fn is_reference(secret: &[u8], before: &[u8], after: &[u8], expressions: bool) -> bool {
     let text = String::from_utf8_lossy(secret);
     let value = text.as_ref();
     if crate::credentials::not_a_literal(value) {
@@ -232,10 +235,10 @@ pub(crate) fn is_reference(secret: &[u8], before: &[u8], after: &[u8]) -> bool {
     }
     // An unquoted value followed by a call or an index is an expression:
     // `os.environ["TOKEN"]`, `getenv("TOKEN")`, `config.get(...)`.
-    if !quoted && matches!(after.first(), Some(b'(' | b'[' | b'.')) {
+    if expressions && !quoted && matches!(after.first(), Some(b'(' | b'[' | b'.')) {
         return true;
     }
-    if !quoted && is_identifier_path(value) {
+    if expressions && !quoted && is_identifier_path(value) {
         return true;
     }
     const CODE: &[&str] = &[

@@ -24,10 +24,17 @@ fn random_literal(capture: &Capture<'_>) -> bool {
         value.iter().any(u8::is_ascii_lowercase),
         value.iter().any(u8::is_ascii_uppercase),
         value.iter().any(u8::is_ascii_digit),
-        value.iter().any(|b| !b.is_ascii_alphanumeric()),
     ];
-    let letters = kinds[0] || kinds[1];
-    if kinds.iter().filter(|k| **k).count() < 2 || !letters {
+    if kinds.iter().filter(|k| **k).count() < 2 || !(kinds[0] || kinds[1]) {
+        return false;
+    }
+    // `build-password`, `default-96`, `Session_Cache`: words and numbers
+    // joined, which is how configuration names things, not how keys look.
+    if text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .all(word_like)
+    {
         return false;
     }
     const NOT_CREDENTIALS: &[&str] = &[
@@ -38,6 +45,17 @@ fn random_literal(capture: &Capture<'_>) -> bool {
         return false;
     }
     !is_uuid(value)
+}
+
+/// A word or a number: all lower case, all upper case, capitalised, or all
+/// digits.
+fn word_like(segment: &str) -> bool {
+    let rest = segment.get(1..).unwrap_or("");
+    segment.bytes().all(|b| b.is_ascii_digit())
+        || segment.bytes().all(|b| b.is_ascii_lowercase())
+        || segment.bytes().all(|b| b.is_ascii_uppercase())
+        || (segment.starts_with(|c: char| c.is_ascii_uppercase())
+            && rest.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// `123e4567-e89b-12d3-a456-426614174000`: an identifier, whatever it is
@@ -55,9 +73,9 @@ fn is_uuid(value: &[u8]) -> bool {
 macro_rules! assignment {
     ($words:literal) => {
         concat!(
-            r#"(?i)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]{0,40}(?:"#,
+            r#"(?i)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:"#,
             $words,
-            r#")[A-Za-z0-9_.-]{0,40})["']?\s*(?::=|=>|[:=])\s*[@]?["'`]?(?P<secret>[^\s"'`,;(){}\[\]<>]{10,200})"#
+            r#")[A-Za-z0-9_.-]*)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*(?:<[^>\n]*>)?(?:\[\])?\??)?\s*(?::=|=>|[:=])\s*[@]?["'`]?(?P<secret>[^\s"'`,;(){}\[\]<>]{10,200})"#
         )
     };
 }

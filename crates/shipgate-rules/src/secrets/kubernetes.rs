@@ -8,7 +8,6 @@ use shipgate_syntax::yaml::NodeRef;
 
 use super::filters;
 use super::scan::{describe, prefix, scanner};
-use crate::artifact::ArtifactKind;
 use crate::credentials::{credential_name, not_a_literal};
 use crate::k8s::{Object, Sink};
 use crate::{Check, RuleDef};
@@ -102,7 +101,7 @@ fn judge(
     assignment.extend_from_slice(value);
     let scanner = scanner();
     let on = vec![true; super::DETECTOR_COUNT];
-    let hits = scanner.scan(key, ArtifactKind::Text, &assignment, &on);
+    let hits = scanner.scan(key, &assignment, &on);
     let location = format!("{field}[{key}]");
     let message = if let Some(hit) = hits.first() {
         let what = scanner.detector(hit.detector).spec.detect.what;

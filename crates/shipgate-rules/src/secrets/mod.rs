@@ -47,7 +47,6 @@ use shipgate_core::{Finding, RuleMeta};
 use shipgate_syntax::LineIndex;
 
 use crate::RuleDef;
-use crate::artifact::ArtifactKind;
 
 pub(crate) use scan::scanner;
 
@@ -94,7 +93,10 @@ pub(crate) struct Detect {
     /// How findings name the credential: "a GitHub personal access token".
     pub what: &'static str,
     /// Lower-case literals, matched without regard to case; the pattern is
-    /// tried only where one occurs.
+    /// tried only where one occurs. With none, the pattern is tried over
+    /// every file: for formats whose only fixed part is too common a word
+    /// to filter on (`key-`, `pat`), the regex's own literal search is the
+    /// faster filter.
     pub keywords: &'static [&'static str],
     /// A `regex::bytes` pattern; `(?-u)(?m)` is added when it is compiled, so
     /// classes match bytes and `^` and `$` match at line ends.
@@ -280,7 +282,6 @@ pub(crate) fn specs() -> impl Iterator<Item = &'static Spec> {
 pub(crate) fn run(
     enabled: &[&'static RuleDef],
     path: &str,
-    kind: ArtifactKind,
     text: &str,
     lines: &LineIndex,
     findings: &mut Vec<Finding>,
@@ -289,7 +290,7 @@ pub(crate) fn run(
     let Some(on) = scanner.enabled(enabled) else {
         return;
     };
-    let hits = scanner.scan(path, kind, text.as_bytes(), &on);
+    let hits = scanner.scan(path, text.as_bytes(), &on);
     if hits.is_empty() {
         return;
     }

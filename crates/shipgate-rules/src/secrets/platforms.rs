@@ -14,7 +14,7 @@ pub(super) fn basic_credentials(capture: &Capture<'_>) -> bool {
     let password = &decoded[colon + 1..];
     !password.is_empty()
         && !filters::is_placeholder(password)
-        && !filters::is_reference(password, b"", b"")
+        && !filters::is_reference(password, b"", b"", false)
 }
 
 pub(super) const SPECS: &[Spec] = &[
@@ -391,7 +391,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: ("publish.sh", "dotnet nuget push shop.nupkg --api-key oy20123456789abcdefghijklmnopqrstuvwxyz0123456 --source https://api.nuget.org/v3/index.json\n"),
         passing: ("publish.sh", "dotnet nuget push shop.nupkg --api-key \"$NUGET_API_KEY\" --source https://api.nuget.org/v3/index.json\n"),
         detect: {
-            keywords: &["oy2"],
+            keywords: &[],
             pattern: r"\b(?P<secret>oy2[a-z0-9]{43})\b",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -427,7 +427,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: ("credentials.toml", "[registry]\ntoken = \"cio0123456789abcdefghijklmnopqrstuv\"\n"),
         passing: ("credentials.toml", "[registry]\nglobal-credential-providers = [\"cargo:token\"]\n"),
         detect: {
-            keywords: &["cio"],
+            keywords: &[],
             pattern: r"\b(?P<secret>cio[A-Za-z0-9]{32})\b",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -549,7 +549,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "OCTOPUS_API_KEY=API-ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"),
         passing: (".env", "OCTOPUS_API_KEY=${OCTOPUS_API_KEY}\n"),
         detect: {
-            keywords: &["api-"],
+            keywords: &[],
             pattern: r"\b(?P<secret>API-[A-Z0-9]{25,32})\b",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -568,7 +568,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "HARNESS_API_KEY=pat.0123456789abcdefghijkl.0123456789abcdef01234567.0123456789abcdefghij\n"),
         passing: (".env", "HARNESS_API_KEY=${HARNESS_API_KEY}\n"),
         detect: {
-            keywords: &["pat.", "sat."],
+            keywords: &[],
             pattern: r"\b(?P<secret>[ps]at\.[A-Za-z0-9_-]{22}\.[a-f0-9]{24}\.[A-Za-z0-9]{20})\b",
             reach: Reach::File,
             min_entropy: 3.5,

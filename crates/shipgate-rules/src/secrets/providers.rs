@@ -42,7 +42,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: ("credentials", "[default]\ncredential_process = aws-vault export --format=json default\n"),
         detect: {
             keywords: &["aws", "secretaccesskey", "secret_access_key"],
-            pattern: r#"(?i)(?:aws[\w.-]{0,20}?(?:secret|sk)[\w.-]{0,20}|secret_?access_?key)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+            pattern: r#"(?i)(?:aws[\w.-]{0,20}?(?:secret|sk)[\w.-]{0,20}|secret_?access_?key)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
             shape: Shape::Named,
             min_entropy: 4.0,
         },
@@ -62,7 +62,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: ("credentials", "[ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\n"),
         detect: {
             keywords: &["session_token", "sessiontoken"],
-            pattern: r#"(?i)session_?token["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9/+=]{100,})"#,
+            pattern: r#"(?i)session_?token["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9/+=]{100,})"#,
             shape: Shape::Named,
             min_entropy: 4.5,
         },
@@ -247,7 +247,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "AZURE_DEVOPS_PAT=$(System.AccessToken)\n"),
         detect: {
             keywords: &["azure_devops", "azure-devops", "azuredevops", "azdo", "vsts", "ado_pat", "ado_token"],
-            pattern: r#"(?i)(?:azure[_-]?devops|azdo|vsts|ado)[\w.-]{0,20}?(?:pat|token)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-z2-7]{52})\b"#,
+            pattern: r#"(?i)(?:azure[_-]?devops|azdo|vsts|ado)[\w.-]{0,20}?(?:pat|token)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-z2-7]{52})\b"#,
             shape: Shape::Named,
             min_entropy: 3.5,
         },
@@ -283,7 +283,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "IBMCLOUD_API_KEY=\n"),
         detect: {
             keywords: &["ibm"],
-            pattern: r#"(?i)ibm[\w.-]{0,20}?(?:api[_-]?key|apikey)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{44})(?:[^A-Za-z0-9_-]|$)"#,
+            pattern: r#"(?i)ibm[\w.-]{0,20}?(?:api[_-]?key|apikey)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{44})(?:[^A-Za-z0-9_-]|$)"#,
             shape: Shape::Named,
             min_entropy: 4.0,
         },
@@ -334,7 +334,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: ("terraform.tfvars", "linode_region = \"eu-central\"\n"),
         detect: {
             keywords: &["linode"],
-            pattern: r#"(?i)linode[\w.-]{0,20}?(?:token|key|pat)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{64})\b"#,
+            pattern: r#"(?i)linode[\w.-]{0,20}?(?:token|key|pat)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{64})\b"#,
             shape: Shape::Named,
             min_entropy: 3.3,
         },
@@ -353,7 +353,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "CLOUDFLARE_API_TOKEN=${CLOUDFLARE_API_TOKEN}\n"),
         detect: {
             keywords: &["cloudflare", "cf_api", "cf-api"],
-            pattern: r#"(?i)(?:cloudflare|cf)[\w.-]{0,20}?(?:token|key)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{40}|[a-f0-9]{37})(?:[^A-Za-z0-9_-]|$)"#,
+            pattern: r#"(?i)(?:cloudflare|cf)[\w.-]{0,20}?(?:token|key)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{40}|[a-f0-9]{37})(?:[^A-Za-z0-9_-]|$)"#,
             shape: Shape::Named,
             min_entropy: 3.5,
         },
@@ -371,7 +371,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "FASTLY_API_TOKEN=${FASTLY_API_TOKEN}\n"),
         detect: {
             keywords: &["fastly"],
-            pattern: r#"(?i)fastly[\w.-]{0,20}?(?:token|key)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{32})(?:[^A-Za-z0-9_-]|$)"#,
+            pattern: r#"(?i)fastly[\w.-]{0,20}?(?:token|key)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[A-Za-z0-9_-]{32})(?:[^A-Za-z0-9_-]|$)"#,
             shape: Shape::Named,
             min_entropy: 3.5,
         },
@@ -407,7 +407,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "HEROKU_APP=shop-production\n"),
         detect: {
             keywords: &["heroku"],
-            pattern: r#"(?i)heroku[\w.-]{0,20}?(?:api[_-]?key|token|key)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#,
+            pattern: r#"(?i)heroku[\w.-]{0,20}?(?:api[_-]?key|token|key)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#,
             shape: Shape::Named,
             min_entropy: 3.0,
         },
@@ -691,7 +691,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: ("ngrok.yml", "version: 3\nagent:\n  authtoken: ${NGROK_AUTHTOKEN}\n"),
         detect: {
             keywords: &["ngrok", "authtoken"],
-            pattern: r#"(?i)(?:ngrok[\w.-]{0,20}?|\b)auth_?token["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9A-Za-z]{20,30}_[0-9A-Za-z]{18,30})\b"#,
+            pattern: r#"(?i)(?:ngrok[\w.-]{0,20}?|\b)auth_?token["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9A-Za-z]{20,30}_[0-9A-Za-z]{18,30})\b"#,
             shape: Shape::Named,
             min_entropy: 3.5,
         },

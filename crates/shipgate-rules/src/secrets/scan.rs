@@ -2,7 +2,7 @@
 //! then each triggered detector's regex over the lines (or the file) its
 //! keywords were found in, then the filters, then one winner per region.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -16,7 +16,6 @@ use shipgate_syntax::LineIndex;
 use super::filters;
 use super::{Capture, Reach, Shape, Spec};
 use crate::RuleDef;
-use crate::artifact::ArtifactKind;
 
 /// Limits on each compiled pattern and its lazy DFA: generous for the
 /// patterns the pack holds, and a bound on what any one of them may cost.
@@ -31,10 +30,12 @@ pub(crate) struct Scanner {
     keywords: AhoCorasick,
     /// For each keyword, the detectors it triggers.
     owners: Vec<Vec<u16>>,
+    /// Detectors without keywords, tried over every file.
+    always: Vec<u16>,
     by_id: HashMap<&'static str, usize>,
     allowed_paths: GlobSet,
     allowed_lines: RegexSet,
-    examples: HashSet<&'static [u8]>,
+    examples: Vec<&'static [u8]>,
 }
 
 pub(crate) struct Compiled {
@@ -133,6 +134,11 @@ impl Scanner {
                 owners[slot].push(index as u16);
             }
         }
+        let always = super::specs()
+            .enumerate()
+            .filter(|(_, spec)| spec.detect.keywords.is_empty())
+            .map(|(index, _)| index as u16)
+            .collect();
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -143,6 +149,7 @@ impl Scanner {
             detectors,
             keywords,
             owners,
+            always,
             by_id,
             allowed_paths: glob_set(filters::ALLOWED_PATHS),
             allowed_lines: regex_set(filters::ALLOWED_LINES),
@@ -158,7 +165,31 @@ impl Scanner {
     }
 
     /// Which detectors a run has enabled, or `None` when it enabled none.
+    /// A run asks once per file with the same rules: the answer is kept per
+    /// thread for the last list asked about.
     pub(crate) fn enabled(&self, rules: &[&'static RuleDef]) -> Option<Vec<bool>> {
+        /// The rules last asked about, by address, and the answer.
+        type Answer = Option<(Vec<usize>, Option<Vec<bool>>)>;
+        thread_local! {
+            static LAST: std::cell::RefCell<Answer> = const { std::cell::RefCell::new(None) };
+        }
+        let key: Vec<usize> = rules
+            .iter()
+            .map(|r| std::ptr::from_ref(*r) as usize)
+            .collect();
+        if let Some(answer) = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, answer)| answer.clone())
+        }) {
+            return answer;
+        }
+        let answer = self.enabled_uncached(rules);
+        LAST.with_borrow_mut(|last| *last = Some((key, answer.clone())));
+        answer
+    }
+
+    fn enabled_uncached(&self, rules: &[&'static RuleDef]) -> Option<Vec<bool>> {
         let mut on = vec![false; self.detectors.len()];
         let mut any = false;
         for rule in rules {
@@ -171,23 +202,34 @@ impl Scanner {
     }
 
     /// Every credential in `bytes`, one per region, in file order.
-    pub(crate) fn scan(
-        &self,
-        path: &str,
-        kind: ArtifactKind,
-        bytes: &[u8],
-        on: &[bool],
-    ) -> Vec<Hit> {
+    pub(crate) fn scan(&self, path: &str, bytes: &[u8], on: &[bool]) -> Vec<Hit> {
         if self.allowed_paths.is_match(path) {
             return Vec::new();
         }
         let code = filters::is_code(path);
-        let _ = kind;
         // Per detector: the end of its last window, or `usize::MAX` once it
         // is to search the whole file.
         let mut reach: Vec<usize> = Vec::new();
         let mut windows: Vec<(u16, Range<usize>)> = Vec::new();
         let mut path_ok: Vec<Option<bool>> = Vec::new();
+        for &index in &self.always {
+            let d = index as usize;
+            if !on[d] {
+                continue;
+            }
+            if reach.is_empty() {
+                reach = vec![0; self.detectors.len()];
+                path_ok = vec![None; self.detectors.len()];
+            }
+            if self.detectors[d]
+                .paths
+                .as_ref()
+                .is_none_or(|p| p.is_match(path))
+            {
+                reach[d] = usize::MAX;
+                windows.push((index, 0..bytes.len()));
+            }
+        }
         for found in self.keywords.find_overlapping_iter(bytes) {
             for &index in &self.owners[found.pattern().as_usize()] {
                 let d = index as usize;
@@ -219,6 +261,15 @@ impl Scanner {
                         }
                         let start = line_start(bytes, found.start());
                         let end = line_end(bytes, found.end());
+                        // In code a named value counts only when quoted: a
+                        // line without quotes holds none.
+                        if code
+                            && detector.name.is_some()
+                            && memchr::memchr3(b'"', b'\'', b'`', &bytes[start..end]).is_none()
+                        {
+                            reach[d] = end;
+                            continue;
+                        }
                         reach[d] = end;
                         windows.push((index, start..end));
                     }
@@ -234,7 +285,6 @@ impl Scanner {
         let mut i = 0;
         while i < windows.len() {
             let d = windows[i].0 as usize;
-            let detector = &self.detectors[d];
             if reach[d] == usize::MAX {
                 // A file-wide search supersedes the windows found before it.
                 while i < windows.len() && windows[i].0 as usize == d {
@@ -256,7 +306,6 @@ impl Scanner {
                 i += 1;
             }
             self.search(d, bytes, window, code, &mut locations, &mut hits);
-            let _ = detector;
         }
         resolve(&self.detectors, hits)
     }
@@ -334,14 +383,15 @@ impl Scanner {
         if core.len() < detect.min_len || filters::entropy(core) < detect.min_entropy {
             return None;
         }
-        if self.examples.contains(value) {
+        if self.examples.contains(&value) {
             return None;
         }
         if detect.shape != Shape::Key && filters::is_placeholder(value) {
             return None;
         }
         if matches!(detect.shape, Shape::Named | Shape::Password) {
-            if filters::is_reference(value, before, after) {
+            let expressions = detect.shape == Shape::Named;
+            if filters::is_reference(value, before, after, expressions) {
                 return None;
             }
             // In code, an unquoted value is an expression, not a literal.

@@ -143,7 +143,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "TELEGRAM_BOT_TOKEN=123456789:AA0123456789abcdefghijklmnopqrstuvw\n"),
         passing: (".env", "TELEGRAM_BOT_TOKEN=${TELEGRAM_BOT_TOKEN}\n"),
         detect: {
-            keywords: &[":aa"],
+            keywords: &[],
             pattern: r"(?:^|[^0-9])(?P<secret>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?:[^A-Za-z0-9_-]|$)",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -198,7 +198,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN}\n"),
         detect: {
             keywords: &["twilio"],
-            pattern: r#"(?i)twilio[\w.-]{0,20}?(?:auth[_-]?)?token["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
+            pattern: r#"(?i)twilio[\w.-]{0,20}?(?:auth[_-]?)?token["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
             shape: Shape::Named,
             min_entropy: 3.2,
         },
@@ -215,7 +215,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "SENDGRID_API_KEY=SG.0123456789abcdefghijkl.0123456789abcdefghijklmnopqrstuvwxyzABCDEFG\n"),
         passing: (".env", "SENDGRID_API_KEY=${SENDGRID_API_KEY}\n"),
         detect: {
-            keywords: &["sg."],
+            keywords: &[],
             pattern: r"\b(?P<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)",
             reach: Reach::File,
             min_entropy: 4.0,
@@ -233,7 +233,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "MAILGUN_API_KEY=key-0123456789abcdef0123456789abcdef\n"),
         passing: (".env", "MAILGUN_API_KEY=${MAILGUN_API_KEY}\n"),
         detect: {
-            keywords: &["key-"],
+            keywords: &[],
             pattern: r"\b(?P<secret>key-[a-f0-9]{32})\b",
             reach: Reach::File,
         },
@@ -250,7 +250,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "MAILCHIMP_API_KEY=0123456789abcdef0123456789abcdef-us12\n"),
         passing: (".env", "MAILCHIMP_API_KEY=${MAILCHIMP_API_KEY}\n"),
         detect: {
-            keywords: &["-us"],
+            keywords: &[],
             pattern: r"\b(?P<secret>[a-f0-9]{32}-us[0-9]{1,2})\b",
             reach: Reach::File,
         },
@@ -711,7 +711,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "DD_API_KEY=${DD_API_KEY}\n"),
         detect: {
             keywords: &["datadog", "dd_api", "dd-api", "ddapi"],
-            pattern: r#"(?i)(?:datadog|dd)[\w.-]{0,20}?api[_-]?key["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
+            pattern: r#"(?i)(?:datadog|dd)[\w.-]{0,20}?api[_-]?key["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
             shape: Shape::Named,
             min_entropy: 3.2,
         },
@@ -731,7 +731,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "DD_APP_KEY=${DD_APP_KEY}\n"),
         detect: {
             keywords: &["datadog", "dd_app", "dd-app", "ddapp"],
-            pattern: r#"(?i)(?:datadog|dd)[\w.-]{0,20}?app(?:lication)?[_-]?key["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{40})\b"#,
+            pattern: r#"(?i)(?:datadog|dd)[\w.-]{0,20}?app(?:lication)?[_-]?key["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{40})\b"#,
             shape: Shape::Named,
             min_entropy: 3.3,
         },
@@ -917,7 +917,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "NOTION_TOKEN=ntn_01234567890abcdefghijklmnopqrstuvwxyzABCDEFGHI\n"),
         passing: (".env", "NOTION_TOKEN=${NOTION_TOKEN}\n"),
         detect: {
-            keywords: &["ntn_", "secret_"],
+            keywords: &[],
             pattern: r"\b(?P<secret>ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})\b",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -952,7 +952,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "AIRTABLE_TOKEN=pat0123456789abcd.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"),
         passing: (".env", "AIRTABLE_TOKEN=${AIRTABLE_TOKEN}\n"),
         detect: {
-            keywords: &["pat"],
+            keywords: &[],
             pattern: r"\b(?P<secret>pat[A-Za-z0-9]{14}\.[a-f0-9]{64})\b",
             reach: Reach::File,
             min_entropy: 3.5,
@@ -1073,7 +1073,7 @@ pub(super) const SPECS: &[Spec] = &[
         failing: (".env", "META_ACCESS_TOKEN=EAA0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH\n"),
         passing: (".env", "META_ACCESS_TOKEN=${META_ACCESS_TOKEN}\n"),
         detect: {
-            keywords: &["eaa"],
+            keywords: &[],
             pattern: r"\b(?P<secret>EAA[A-Za-z0-9]{100,})\b",
             reach: Reach::File,
             min_entropy: 4.0,
@@ -1127,7 +1127,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "OKTA_API_TOKEN=${OKTA_API_TOKEN}\n"),
         detect: {
             keywords: &["okta"],
-            pattern: r#"(?i)okta[\w.-]{0,20}?(?:api[_-]?)?token["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>00[A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
+            pattern: r#"(?i)okta[\w.-]{0,20}?(?:api[_-]?)?token["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>00[A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
             shape: Shape::Named,
             min_entropy: 3.5,
         },
@@ -1146,7 +1146,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "ALGOLIA_SEARCH_ONLY_KEY=${ALGOLIA_SEARCH_ONLY_KEY}\n"),
         detect: {
             keywords: &["algolia"],
-            pattern: r#"(?i)algolia[\w.-]{0,20}?(?:admin|write|api)[_-]?key["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
+            pattern: r#"(?i)algolia[\w.-]{0,20}?(?:admin|write|api)[_-]?key["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[a-f0-9]{32})\b"#,
             shape: Shape::Named,
             min_entropy: 3.2,
         },
@@ -1165,7 +1165,7 @@ pub(super) const SPECS: &[Spec] = &[
         passing: (".env", "SNYK_TOKEN=${SNYK_TOKEN}\n"),
         detect: {
             keywords: &["snyk"],
-            pattern: r#"(?i)snyk[\w.-]{0,20}?(?:token|key)["']?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#,
+            pattern: r#"(?i)snyk[\w.-]{0,20}?(?:token|key)["']?(?:\s*:\s*[A-Za-z_][A-Za-z0-9_.]*)?\s*(?::=|=>|[:=])\s*["']?(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#,
             shape: Shape::Named,
             min_entropy: 3.0,
         },

@@ -1,4 +1,5 @@
 use super::*;
+use crate::artifact::ArtifactKind;
 use crate::{Engine, EngineConfig};
 
 /// What the scanner finds in `text`: each rule id with the secret's text.
@@ -6,7 +7,7 @@ fn hits(path: &str, text: &str) -> Vec<(String, String)> {
     let scanner = scanner();
     let on = vec![true; DETECTOR_COUNT];
     scanner
-        .scan(path, ArtifactKind::Text, text.as_bytes(), &on)
+        .scan(path, text.as_bytes(), &on)
         .into_iter()
         .map(|h| {
             (
