@@ -339,7 +339,7 @@ async fn load_latency_includes_the_wait_for_a_stalled_server() {
     // One connection serves at most 20 per second: 100 are due in a second.
     assert_eq!(m["requests_planned"], 100);
     let completed = m["requests_completed"].as_u64().unwrap();
-    assert!((25..=45).contains(&completed), "{m:?}");
+    assert!((10..=45).contains(&completed), "{m:?}");
     // A closed-loop tool would report ~50 ms for every request it sent.
     assert!(m["p50_ms"].as_f64().unwrap() > 400.0, "{m:?}");
     assert!(m["p99_ms"].as_f64().unwrap() > 1000.0, "{m:?}");
