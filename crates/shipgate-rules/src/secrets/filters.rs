@@ -219,7 +219,11 @@ fn longest_run(bytes: &[u8]) -> usize {
 pub(crate) fn is_reference(secret: &[u8], before: &[u8], after: &[u8], expressions: bool) -> bool {
     let text = String::from_utf8_lossy(secret);
     let value = text.as_ref();
-    if crate::credentials::not_a_literal(value) {
+    // Base64 keys may start with `/`: a path's parts are names, not noise.
+    if value.starts_with('/') && !value.split('/').any(random_part) {
+        return true;
+    }
+    if !value.starts_with('/') && crate::credentials::not_a_literal(value) {
         return true;
     }
     let quoted = matches!(before.last(), Some(b'"' | b'\'' | b'`'));
@@ -259,6 +263,14 @@ pub(crate) fn is_reference(secret: &[u8], before: &[u8], after: &[u8], expressio
     ];
     let lower = value.to_ascii_lowercase();
     CODE.iter().any(|c| lower.starts_with(c))
+}
+
+/// A long run mixing upper case, lower case and digits: no name looks so.
+fn random_part(part: &str) -> bool {
+    part.len() >= 16
+        && part.bytes().any(|b| b.is_ascii_uppercase())
+        && part.bytes().any(|b| b.is_ascii_lowercase())
+        && part.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// `settings.API_KEY`, `self.password`: a path of names, not a value.

@@ -232,6 +232,34 @@ fn generic_assignments_need_a_credential_name_and_a_random_value() {
             "Zq8fL2mX9vR4tK7w".to_owned()
         )]
     );
+    // A base64 key may start with a slash and still be no path.
+    assert_eq!(
+        hits(
+            "creds.json",
+            "{\"aws_secret_access_key\": \"/QsSNl/qW2OZc2kdrV3L5Mq3KXOIZTBWoHnoJQrc\"}\n"
+        )
+        .len(),
+        1
+    );
+    // Type annotations sit between the name and the value.
+    assert_eq!(
+        hits(
+            "app.ts",
+            "export const dbPassword: string = \"Zq8fL2mX9vR4tK7w\";\n"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        hits(
+            "app.ts",
+            "const herokuApiKey: string = \"338d8870-1076-4a39-b1c5-1b88933f8329\";\n"
+        ),
+        [(
+            "secrets/heroku-api-key".to_owned(),
+            "338d8870-1076-4a39-b1c5-1b88933f8329".to_owned()
+        )]
+    );
     // In code an unquoted value is an expression.
     assert!(hits("app.py", "password = Zq8fL2mX9vR4tK7w\n").is_empty());
     assert_eq!(hits("app.py", "password = \"Zq8fL2mX9vR4tK7w\"\n").len(), 1);
@@ -364,4 +392,18 @@ fn kubernetes_secret_data_is_decoded_and_string_data_is_judged() {
         assert!(!finding.message.contains("Zq8fL2mX9vR4tK7w"));
         assert!(!finding.message.contains(&token[4..]));
     }
+}
+
+#[test]
+fn keywords_inside_other_keywords_still_trigger_their_detectors() {
+    // `secret` ends before `-key-1` and `password` starts with `pass`.
+    let text = "note: the secret is AGE-SECRET-KEY-1ACDEFGHJKLMNPQRSTUVWXYZ023456789ACDEFGHJKLMNPQRSTUVWXYZ023\n";
+    let found = hits("keys.txt", text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "secrets/age-secret-key");
+    let found = hits(
+        ".netrc",
+        "machine api.example.org login ci password Zq8fL2mX9vR4tK7w\n",
+    );
+    assert_eq!(found[0].0, "secrets/netrc-password");
 }
