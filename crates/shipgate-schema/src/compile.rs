@@ -53,7 +53,7 @@ pub fn compile_builtin(bundle: &Bundle, release: usize, root: usize) -> Compiled
 /// as ObjectMeta of the newest bundled release.
 pub fn compile_crd(open_api: &Value) -> Compiled {
     let mut document = normalize::crd_schema(open_api);
-    attach_object_meta(&mut document);
+    attach_definitions(&mut document);
     build(document, Some(Draft::Draft202012))
 }
 
@@ -64,19 +64,24 @@ pub fn compile_json(schema: &Value) -> Compiled {
     build(document, None)
 }
 
-fn attach_object_meta(document: &mut Value) {
+/// Points a bare `metadata` at ObjectMeta and adds every definition the
+/// document refers to. Bundled custom resources whose source describes them
+/// by API types rather than by a CRD (cert-manager's issuers) refer to
+/// Kubernetes' own types, such as `Affinity`, by name, so that they are
+/// judged exactly as in the built-in kinds.
+fn attach_definitions(document: &mut Value) {
     let Ok(bundle) = crate::bundle::bundle() else {
         return;
     };
-    let Some(metadata) = document.pointer_mut("/properties/metadata") else {
-        return;
-    };
-    if metadata.get("properties").is_some() {
-        return;
+    if let Some(metadata) = document.pointer_mut("/properties/metadata")
+        && metadata.get("properties").is_none()
+    {
+        *metadata = json!({"$ref": format!("#/$defs/{OBJECT_META}")});
     }
-    *metadata = json!({"$ref": format!("#/$defs/{OBJECT_META}")});
     let definitions = closure(bundle, bundle.newest(), document);
-    if let Value::Object(map) = document {
+    if !definitions.is_empty()
+        && let Value::Object(map) = document
+    {
         map.insert("$defs".into(), Value::Object(definitions));
     }
 }
