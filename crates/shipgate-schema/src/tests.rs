@@ -390,6 +390,11 @@ fn identical_objects_laid_out_differently_get_their_own_positions() {
 fn the_bundle_names_its_sources() {
     let sources = SchemaSet::bundled_sources();
     assert!(sources.iter().any(|s| s.package == "kubernetes-validate"));
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.registry == "npm" && s.package == "@kubernetes-models/cert-manager")
+    );
     assert!(sources.iter().all(|s| s.sha256.len() == 64));
     let (oldest, newest) = SchemaSet::bundled_releases().expect("releases");
     assert!(oldest <= Release::new(1, 28) && newest >= Release::new(1, 37));
@@ -407,4 +412,146 @@ fn misspelt_kinds_get_a_suggestion() {
         set.suggest_kind("v1", "configmap", V135).as_deref(),
         Some("ConfigMap")
     );
+}
+
+const ACME_ISSUER: &str = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.org/directory
+    email: ops@example.com
+    profile: tlsserver
+    privateKeySecretRef:
+      name: letsencrypt-account
+    solvers:
+      - http01:
+          ingress:
+            ingressClassName: nginx
+            podTemplate:
+              spec:
+                nodeSelector: {kubernetes.io/os: linux}
+                tolerations:
+                  - {key: dedicated, operator: Equal, value: edge, effect: NoSchedule}
+                resources:
+                  requests: {cpu: 10m, memory: 64Mi}
+      - selector:
+          dnsZones: [example.com]
+        dns01:
+          webhook:
+            groupName: acme.example.com
+            solverName: example
+            config: {apiUrl: https://dns.example.com, ttl: 60}
+";
+
+#[test]
+fn bundled_cert_manager_issuers_validate_without_a_crd() {
+    let set = SchemaSet::new();
+    assert!(set.knows("cert-manager.io/v1", "Issuer", V135));
+    assert!(set.knows("cert-manager.io/v1", "ClusterIssuer", V135));
+    assert_eq!(errors(&set, ACME_ISSUER, V135), Vec::new());
+    for issuer in [
+        "apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: internal-ca, namespace: shop}
+spec:
+  ca: {secretName: internal-ca-key-pair}
+",
+        "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: bootstrap}
+spec:
+  selfSigned: {}
+",
+        "apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: dns, namespace: shop}
+spec:
+  acme:
+    server: https://acme-staging-v02.api.letsencrypt.org/directory
+    privateKeySecretRef: {name: dns-account}
+    solvers:
+      - dns01:
+          cloudflare:
+            apiTokenSecretRef: {name: cloudflare, key: token}
+      - dns01:
+          route53: {region: eu-west-1, role: arn:aws:iam::123456789012:role/dns}
+      - http01:
+          gatewayHTTPRoute:
+            parentRefs: [{name: edge, namespace: gateways, kind: Gateway}]
+",
+        "apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: vault, namespace: shop}
+spec:
+  vault:
+    server: https://vault.example.com
+    path: pki/sign/shop
+    auth:
+      kubernetes:
+        role: shop
+        mountPath: /v1/auth/kubernetes
+        serviceAccountRef: {name: shop-issuer}
+",
+    ] {
+        assert_eq!(errors(&set, issuer, V135), Vec::new(), "{issuer}");
+    }
+}
+
+#[test]
+fn bundled_cert_manager_issuers_are_strict() {
+    let set = SchemaSet::new();
+    let yaml = ACME_ISSUER
+        .replace("ingressClassName: nginx", "ingresClassName: nginx")
+        .replace(
+            "email: ops@example.com",
+            "email: ops@example.com\n    skipTLSVerify: \"no\"",
+        )
+        .replace(
+            "effect: NoSchedule}",
+            "effect: NoSchedule, tolerationSeconds: soon}",
+        )
+        .replace("memory: 64Mi", "memory: 64MB");
+    let found = errors(&set, &yaml, V135);
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_eq!(found[0].kind, ErrorKind::Type);
+    assert_eq!(found[0].path, "spec.acme.skipTLSVerify");
+    assert_eq!(at(&found[0]), (9, 20));
+    assert_eq!(
+        found[0].message,
+        "`spec.acme.skipTLSVerify` must be a boolean, found string \"no\""
+    );
+    assert_eq!(found[1].kind, ErrorKind::UnknownField);
+    assert_eq!(
+        found[1].path,
+        "spec.acme.solvers[0].http01.ingress.ingresClassName"
+    );
+    assert_eq!(at(&found[1]), (16, 13));
+    assert!(
+        found[1]
+            .message
+            .ends_with("did you mean `ingressClassName`?"),
+        "{}",
+        found[1].message
+    );
+    // Kubernetes' own types inside the issuer are checked as in a Pod.
+    assert_eq!(found[2].kind, ErrorKind::Type);
+    assert_eq!(
+        found[2].path,
+        "spec.acme.solvers[0].http01.ingress.podTemplate.spec.tolerations[0].tolerationSeconds"
+    );
+    assert_eq!(found[3].kind, ErrorKind::Format);
+    assert_eq!(
+        found[3].path,
+        "spec.acme.solvers[0].http01.ingress.podTemplate.spec.resources.requests.memory"
+    );
+    let missing = errors(
+        &set,
+        "apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata: {name: ca}\nspec:\n  ca: {}\n",
+        V135,
+    );
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0].kind, ErrorKind::Required);
+    assert_eq!(missing[0].path, "spec.ca.secretName");
 }
