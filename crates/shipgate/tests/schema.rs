@@ -161,3 +161,55 @@ spec:
         .code(0)
         .stdout(predicate::str::contains("is not served by Kubernetes 1.35"));
 }
+
+#[test]
+fn bundled_cert_manager_issuers_are_checked_without_their_crds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let issuer = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: letsencrypt}
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef: {name: letsencrypt-account}
+    solvers:
+      - http01:
+          ingress: {ingressClassName: nginx}
+---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: internal-ca, namespace: shop}
+spec:
+  ca: {secretName: internal-ca-key-pair}
+";
+    write(dir.path(), "issuers.yaml", issuer);
+    shipgate()
+        .current_dir(dir.path())
+        .args(["check", "issuers.yaml", "--format", "github"])
+        .args(["--select", SCHEMA_RULES])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("k8s/unknown-kind").not());
+    write(
+        dir.path(),
+        "issuers.yaml",
+        &issuer
+            .replace("{ingressClassName: nginx}", "{ingressClasName: nginx}")
+            .replace("{secretName: internal-ca-key-pair}", "{secretName: [ca]}"),
+    );
+    shipgate()
+        .current_dir(dir.path())
+        .args(["check", "issuers.yaml", "--format", "github"])
+        .args(["--select", SCHEMA_RULES])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("file=issuers.yaml,line=10,col=21"))
+        .stdout(predicate::str::contains(
+            "unknown field `spec.acme.solvers[0].http01.ingress.ingressClasName`",
+        ))
+        .stdout(predicate::str::contains("file=issuers.yaml,line=16,col=20"))
+        .stdout(predicate::str::contains(
+            "`spec.ca.secretName` must be a string",
+        ))
+        .stdout(predicate::str::contains("k8s/unknown-kind").not());
+}
