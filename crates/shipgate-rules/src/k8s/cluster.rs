@@ -117,11 +117,13 @@ pub struct ObjectInfo {
     pub namespace: Option<String>,
     /// The object's `kind:` value: where findings about the whole object point.
     pub span: SourceSpan,
-    pub workload: Option<Workload>,
+    /// Boxed, like `selector`: most objects have neither, and every summary
+    /// pays for the inline size of both.
+    pub workload: Option<Box<Workload>>,
     /// `spec.selector` (PDB, workloads), `spec.podSelector` (NetworkPolicy),
     /// `spec.endpointSelector` (CiliumNetworkPolicy), or the Service's
     /// `spec.selector`, with its span.
-    pub selector: Option<(LabelSelector, SourceSpan)>,
+    pub selector: Option<Box<(LabelSelector, SourceSpan)>>,
     /// Named references the object makes: Ingress backends (`Service`), HPA
     /// and KEDA ScaledObject targets (`Deployment`, ...), with the span of
     /// each name.
@@ -202,16 +204,19 @@ impl ObjectInfo {
                     spec.and_then(|s| s.path(&["strategy", "type"])),
                 );
             }
-            info.workload = Some(Workload {
+            info.workload = Some(Box::new(Workload {
                 pod_labels,
                 replicas: replicas.and_then(|r| r.as_i64()),
                 replicas_span: replicas.map(|r| r.span()),
                 ports,
-            });
+            }));
             if let Some(selector) = spec.and_then(|s| s.get("selector"))
                 && selector.is_map()
             {
-                info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+                info.selector = Some(Box::new((
+                    LabelSelector::from_node(selector),
+                    selector.span(),
+                )));
             }
         }
         match object.kind {
@@ -220,7 +225,10 @@ impl ObjectInfo {
                 if let Some(selector) = spec.and_then(|s| s.get("selector"))
                     && selector.is_map()
                 {
-                    info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+                    info.selector = Some(Box::new((
+                        LabelSelector::from_node(selector),
+                        selector.span(),
+                    )));
                 }
                 keep(
                     &mut info,
@@ -242,14 +250,20 @@ impl ObjectInfo {
                     "endpointSelector"
                 };
                 if let Some(selector) = spec.and_then(|s| s.get(field)) {
-                    info.selector = Some((LabelSelector::from_node(selector), selector.span()));
+                    info.selector = Some(Box::new((
+                        LabelSelector::from_node(selector),
+                        selector.span(),
+                    )));
                 }
             }
             "Service" => {
                 if let Some(selector) = spec.and_then(|s| s.get("selector"))
                     && selector.is_map()
                 {
-                    info.selector = Some((LabelSelector::from_map(selector), selector.span()));
+                    info.selector = Some(Box::new((
+                        LabelSelector::from_map(selector),
+                        selector.span(),
+                    )));
                 }
                 keep(&mut info, "type", spec.and_then(|s| s.get("type")));
                 for port in spec
@@ -461,7 +475,7 @@ impl Cluster {
     pub fn workloads(&self) -> impl Iterator<Item = (&ObjectInfo, &Workload)> {
         self.objects
             .iter()
-            .filter_map(|o| o.workload.as_ref().map(|w| (o, w)))
+            .filter_map(|o| o.workload.as_deref().map(|w| (o, w)))
     }
 }
 

@@ -105,7 +105,7 @@ fn pdb_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
     for ns in Namespace::all(cluster) {
         let mut covered = vec![false; ns.workloads.len()];
         for pdb in ns.of_kind("PodDisruptionBudget") {
-            if let Some((selector, _)) = &pdb.selector {
+            if let Some((selector, _)) = pdb.selector.as_deref() {
                 for i in ns.selected(selector) {
                     covered[i] = true;
                 }
@@ -159,7 +159,7 @@ impl<'a> Namespace<'a> {
         let objects: Vec<&ObjectInfo> = cluster.in_namespace(name).collect();
         let workloads: Vec<(&ObjectInfo, &Workload)> = objects
             .iter()
-            .filter_map(|o| o.workload.as_ref().map(|w| (*o, w)))
+            .filter_map(|o| o.workload.as_deref().map(|w| (*o, w)))
             .collect();
         let mut by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (i, (_, workload)) in workloads.iter().enumerate() {
@@ -334,7 +334,7 @@ fn routing_selector(service: &ObjectInfo) -> Option<(&LabelSelector, shipgate_co
     }
     service
         .selector
-        .as_ref()
+        .as_deref()
         .filter(|(s, _)| !s.is_empty())
         .map(|(s, span)| (s, *span))
 }
@@ -465,7 +465,7 @@ fn pdb_blocks_drain(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
         for pdb in ns.of_kind("PodDisruptionBudget") {
             let selected = pdb
                 .selector
-                .as_ref()
+                .as_deref()
                 .map(|(s, _)| ns.selected(s))
                 .unwrap_or_default();
             let relate = |finding: &mut shipgate_core::Finding| {
@@ -630,7 +630,7 @@ fn pdb_selects_nothing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
         }
         for pdb in ns.of_kind("PodDisruptionBudget") {
             let name = name_of(pdb);
-            match &pdb.selector {
+            match pdb.selector.as_deref() {
                 None => {
                     sink.object(
                         pdb,
@@ -805,7 +805,7 @@ fn networkpolicy_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
             .iter()
             .filter(|o| o.kind == "NetworkPolicy" || o.kind == "CiliumNetworkPolicy")
         {
-            match &policy.selector {
+            match policy.selector.as_deref() {
                 // An empty selector selects every pod of the namespace; a
                 // missing one is Calico's expression syntax, which we take
                 // as covering rather than guess.
