@@ -12,7 +12,9 @@ pub mod severity;
 
 pub use finding::{Finding, Fingerprint, Related};
 pub use location::{Location, Position, SourceSpan};
-pub use report::{FileStats, REPORT_SCHEMA, Report, RuleSummary, Summary, SuppressedFinding};
+pub use report::{
+    FileStats, REPORT_SCHEMA, Report, ReportView, RuleSummary, Summary, SuppressedFinding,
+};
 pub use rule::{Alias, Category, Example, RuleMeta, Tool};
 pub use severity::Severity;
 

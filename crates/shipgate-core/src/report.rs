@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Alias, Category, Finding, RuleMeta, Severity};
+use crate::{Alias, Category, Finding, RuleMeta, Severity, SourceSpan};
 
 /// The `schema` tag of the JSON report. Bumped only on incompatible changes.
 pub const REPORT_SCHEMA: &str = "shipgate.report/v1";
@@ -173,6 +173,61 @@ impl Report {
             .binary_search_by(|r| r.id.as_str().cmp(id))
             .ok()
             .map(|i| &self.rules[i])
+    }
+}
+
+/// What renderers read: a report whose findings may be held elsewhere.
+///
+/// A large scan writes its findings to disk as files finish, so peak memory
+/// does not grow with them; [`Report`] itself is the view of a report held
+/// whole. Findings and suppressed findings are visited in canonical order
+/// ([`Finding::sort_key`]), and the head's `summary` and `rules` already
+/// account for all of them, so a format that writes counts first can.
+pub trait ReportView {
+    /// Everything but the findings, which may be empty here.
+    fn head(&self) -> &Report;
+
+    fn each_finding(
+        &self,
+        visit: &mut dyn FnMut(&Finding) -> std::io::Result<()>,
+    ) -> std::io::Result<()>;
+
+    fn each_suppressed(
+        &self,
+        visit: &mut dyn FnMut(&SuppressedFinding) -> std::io::Result<()>,
+    ) -> std::io::Result<()>;
+
+    /// Regions of `path` that hold a secret, found by any finding, reported
+    /// or suppressed: a snippet of that file masks all of them.
+    fn redactions(&self, path: &str) -> Vec<SourceSpan>;
+}
+
+impl ReportView for Report {
+    fn head(&self) -> &Report {
+        self
+    }
+
+    fn each_finding(
+        &self,
+        visit: &mut dyn FnMut(&Finding) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.findings.iter().try_for_each(visit)
+    }
+
+    fn each_suppressed(
+        &self,
+        visit: &mut dyn FnMut(&SuppressedFinding) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.suppressed.iter().try_for_each(visit)
+    }
+
+    fn redactions(&self, path: &str) -> Vec<SourceSpan> {
+        self.findings
+            .iter()
+            .chain(self.suppressed.iter().map(|s| &s.finding))
+            .filter(|f| f.location.path == path)
+            .flat_map(|f| f.redact.iter().copied())
+            .collect()
     }
 }
 

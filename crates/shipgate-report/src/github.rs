@@ -3,30 +3,23 @@
 
 use std::io;
 
-use shipgate_core::{Finding, Report, Severity};
+use shipgate_core::{Finding, ReportView, Severity};
 
 use crate::text::count;
 
-pub(crate) fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    for finding in &report.findings {
-        writeln!(out, "{}", command(finding))?;
-    }
+pub(crate) fn render(report: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<()> {
+    report.each_finding(&mut |finding| writeln!(out, "{}", command(finding)))?;
     // A plain line for the job log, where the annotations themselves are not shown.
-    let tally = |severity| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count() as u64
-    };
+    let head = report.head();
+    let summary = &head.summary;
     writeln!(
         out,
         "shipgate: {}, {}, {} ({} suppressed) in {}.",
-        count(tally(Severity::Error), "error"),
-        count(tally(Severity::Warning), "warning"),
-        count(tally(Severity::Info), "notice"),
-        report.suppressed.len(),
-        count(report.files.scanned, "file"),
+        count(summary.errors, "error"),
+        count(summary.warnings, "warning"),
+        count(summary.infos, "notice"),
+        summary.suppressed + summary.baselined,
+        count(head.files.scanned, "file"),
     )
 }
 

@@ -10,14 +10,14 @@ use annotate_snippets::renderer::{AnsiColor, Effects, Style};
 use annotate_snippets::{
     Annotation, AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet,
 };
-use shipgate_core::{Finding, Location, Report, Severity, SourceSpan};
+use shipgate_core::{Finding, Location, Report, ReportView, Severity, SourceSpan};
 
 use crate::redact::mask_ranges;
 use crate::text::{LineIndex, count, location_label, sanitize, span_bytes};
 use crate::{RenderOptions, SourceProvider};
 
 pub(crate) fn render(
-    report: &Report,
+    report: &dyn ReportView,
     sources: &dyn SourceProvider,
     options: &RenderOptions,
     out: &mut dyn io::Write,
@@ -28,16 +28,20 @@ pub(crate) fn render(
         Renderer::plain()
     };
     let mut files = Files::new(report, sources);
-    for finding in &report.findings {
+    report.each_finding(&mut |finding| {
         if finding.severity == Severity::Info && !options.verbose {
-            continue;
+            return Ok(());
         }
+        // Findings come file by file: a file's text is dropped once its
+        // findings are shown, so a large report holds one file at a time.
+        files.moving_to(&finding.location.path);
         let group = finding_group(finding, &mut files);
-        writeln!(out, "{}\n", renderer.render(&[group]))?;
-    }
-    if options.verbose && !report.suppressed.is_empty() {
+        writeln!(out, "{}\n", renderer.render(&[group]))
+    })?;
+    let head = report.head();
+    if options.verbose && head.summary.suppressed + head.summary.baselined > 0 {
         writeln!(out, "Suppressed findings:")?;
-        for suppressed in &report.suppressed {
+        report.each_suppressed(&mut |suppressed| {
             let finding = &suppressed.finding;
             let how = match &suppressed.reason {
                 Some(reason) => format!("{}: {}", suppressed.by, reason),
@@ -49,11 +53,11 @@ pub(crate) fn render(
                 sanitize(&location_label(&finding.location), false),
                 sanitize(&finding.rule, false),
                 sanitize(&how, false),
-            )?;
-        }
+            )
+        })?;
         writeln!(out)?;
     }
-    write_summary(report, options, out)
+    write_summary(head, options, out)
 }
 
 fn write_summary(
@@ -61,24 +65,9 @@ fn write_summary(
     options: &RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    let tally = |severity| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count() as u64
-    };
-    let (errors, warnings, infos) = (
-        tally(Severity::Error),
-        tally(Severity::Warning),
-        tally(Severity::Info),
-    );
-    let baselined = report
-        .suppressed
-        .iter()
-        .filter(|s| s.by == "baseline")
-        .count() as u64;
-    let suppressed = report.suppressed.len() as u64 - baselined;
+    let summary = &report.summary;
+    let (errors, warnings, infos) = (summary.errors, summary.warnings, summary.infos);
+    let (suppressed, baselined) = (summary.suppressed, summary.baselined);
 
     let mut found = Vec::new();
     if errors > 0 {
@@ -218,32 +207,30 @@ struct Loaded<'s> {
     secrets: Vec<Range<usize>>,
 }
 
-/// Sources fetched at most once per file for the whole report.
+/// Sources fetched at most once per file while its findings are shown.
 struct Files<'s> {
     provider: &'s dyn SourceProvider,
-    redact: HashMap<&'s str, Vec<SourceSpan>>,
+    report: &'s dyn ReportView,
+    current: String,
     loaded: HashMap<String, Option<Loaded<'s>>>,
 }
 
 impl<'s> Files<'s> {
-    fn new(report: &'s Report, provider: &'s dyn SourceProvider) -> Self {
-        let mut redact: HashMap<&str, Vec<SourceSpan>> = HashMap::new();
-        let all = report
-            .findings
-            .iter()
-            .chain(report.suppressed.iter().map(|s| &s.finding));
-        for finding in all {
-            if !finding.redact.is_empty() {
-                redact
-                    .entry(finding.location.path.as_str())
-                    .or_default()
-                    .extend(finding.redact.iter().copied());
-            }
-        }
+    fn new(report: &'s dyn ReportView, provider: &'s dyn SourceProvider) -> Self {
         Files {
             provider,
-            redact,
+            report,
+            current: String::new(),
             loaded: HashMap::new(),
+        }
+    }
+
+    /// Forgets the texts loaded for earlier files when the findings move on
+    /// to `path`.
+    fn moving_to(&mut self, path: &str) {
+        if self.current != path {
+            self.loaded.clear();
+            path.clone_into(&mut self.current);
         }
     }
 
@@ -252,10 +239,9 @@ impl<'s> Files<'s> {
             let loaded = self.provider.source(path).map(|text| {
                 let index = LineIndex::new(&text);
                 let secrets = self
-                    .redact
-                    .get(path)
-                    .into_iter()
-                    .flatten()
+                    .report
+                    .redactions(path)
+                    .iter()
                     .filter_map(|span| span_bytes(&text, &index, span))
                     .collect();
                 Loaded {
@@ -309,7 +295,10 @@ mod tests {
             verbose,
             ..RenderOptions::default()
         };
-        render(report, sources, &options, &mut out).unwrap();
+        // The summary line reads the counts, which `finalize` makes.
+        let mut report = report.clone();
+        report.finalize();
+        render(&report, sources, &options, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -19,21 +19,27 @@ use std::fmt::Write as _;
 use std::io;
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
-use shipgate_core::{Category, Finding, Report, Severity, SuppressedFinding};
+use shipgate_core::{Category, Finding, Report, ReportView, Severity, SuppressedFinding};
 
 use crate::text::location_label;
 
-pub(crate) fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn render(view: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<()> {
+    let report = view.head();
     // BTreeMap: suites come out in rule order, whatever the findings' order.
-    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
-    for finding in &report.findings {
+    // The whole document is built before it is written, because each suite
+    // states its counts first: JUnit is the one format that holds every
+    // finding in memory.
+    let mut suites: BTreeMap<String, TestSuite> = BTreeMap::new();
+    view.each_finding(&mut |finding| {
         let case = finding_case(report, finding);
         suite(&mut suites, &finding.rule).add_test_case(case);
-    }
-    for suppressed in &report.suppressed {
+        Ok(())
+    })?;
+    view.each_suppressed(&mut |suppressed| {
         let case = suppressed_case(suppressed);
         suite(&mut suites, &suppressed.finding.rule).add_test_case(case);
-    }
+        Ok(())
+    })?;
 
     let mut junit = JunitReport::new("shipgate");
     if suites.is_empty() {
@@ -57,8 +63,10 @@ pub(crate) fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()>
     out.write_all(b"\n")
 }
 
-fn suite<'a, 'r>(suites: &'a mut BTreeMap<&'r str, TestSuite>, rule: &'r str) -> &'a mut TestSuite {
-    suites.entry(rule).or_insert_with(|| TestSuite::new(rule))
+fn suite<'a>(suites: &'a mut BTreeMap<String, TestSuite>, rule: &str) -> &'a mut TestSuite {
+    suites
+        .entry(rule.to_owned())
+        .or_insert_with(|| TestSuite::new(rule))
 }
 
 fn plural(n: u64, word: &str) -> String {

@@ -12,7 +12,7 @@ use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use shipgate_core::Report;
+use shipgate_core::{Report, ReportView};
 
 mod github;
 mod human;
@@ -20,6 +20,7 @@ mod junit;
 mod redact;
 mod ruledoc;
 mod sarif;
+mod splice;
 mod text;
 
 pub use redact::{MASK, redact_source};
@@ -151,7 +152,7 @@ pub struct RenderOptions {
 /// Only I/O errors of `out` are returned: odd input (spans past the end of a file,
 /// line 0, sources that are missing or empty) degrades the output, never fails it.
 pub fn render(
-    report: &Report,
+    report: &dyn ReportView,
     format: Format,
     sources: &dyn SourceProvider,
     options: &RenderOptions,
@@ -166,8 +167,33 @@ pub fn render(
     }
 }
 
-fn render_json(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+fn render_json(report: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<()> {
+    let head = report.head();
+    // Every field named, so that a field added to the report is not
+    // silently left out of this format.
+    let envelope = Report {
+        schema: head.schema.clone(),
+        tool: head.tool.clone(),
+        roots: head.roots.clone(),
+        summary: head.summary.clone(),
+        files: head.files.clone(),
+        findings: Vec::new(),
+        suppressed: Vec::new(),
+        rules: head.rules.clone(),
+    };
+    let envelope = serde_json::to_string_pretty(&envelope).map_err(io::Error::other)?;
+    splice::write_arrays(
+        out,
+        &envelope,
+        &mut [
+            ("findings", &mut |emit| {
+                report.each_finding(&mut |finding| emit(finding))
+            }),
+            ("suppressed", &mut |emit| {
+                report.each_suppressed(&mut |suppressed| emit(suppressed))
+            }),
+        ],
+    )?;
     out.write_all(b"\n")
 }
 

@@ -15,7 +15,9 @@ use serde_sarif::sarif::{
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
     ToolComponent,
 };
-use shipgate_core::{Finding, Location, Report, RuleSummary, Severity, SuppressedFinding};
+use shipgate_core::{
+    Finding, Location, Report, ReportView, RuleSummary, Severity, SuppressedFinding,
+};
 
 use crate::RenderOptions;
 
@@ -34,41 +36,48 @@ const FINGERPRINT_KEY: &str = "shipgate/v1";
 const INFORMATION_URI: &str = "https://github.com/shipgate/shipgate";
 
 pub(crate) fn render(
-    report: &Report,
+    report: &dyn ReportView,
     options: &RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    let log = build(report, options);
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    let mut rules = Rules::new(report.head());
+    // A rule missing from the report's metadata (a contract slip upstream)
+    // still needs a descriptor, and the table is written before the results.
+    report.each_finding(&mut |finding| {
+        rules.index_of(finding);
+        Ok(())
+    })?;
+    report.each_suppressed(&mut |suppressed| {
+        rules.index_of(&suppressed.finding);
+        Ok(())
+    })?;
+    let envelope = serde_json::to_string_pretty(&envelope(report.head(), options, &rules))
+        .map_err(io::Error::other)?;
+    crate::splice::write_arrays(
+        out,
+        &envelope,
+        &mut [("results", &mut |emit| {
+            report.each_finding(&mut |finding| emit(&result(finding, &rules)))?;
+            report.each_suppressed(&mut |suppressed| emit(&suppressed_result(suppressed, &rules)))
+        })],
+    )?;
     out.write_all(b"\n")
 }
 
-fn build(report: &Report, options: &RenderOptions) -> Sarif {
-    let mut rules = Rules::new(report);
-    let mut results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|finding| result(finding, &mut rules))
-        .collect();
-    results.extend(
-        report
-            .suppressed
-            .iter()
-            .map(|suppressed| suppressed_result(suppressed, &mut rules)),
-    );
-
+/// The log without its results, which are written into it one by one.
+fn envelope(report: &Report, options: &RenderOptions, rules: &Rules) -> Sarif {
     let mut driver = ToolComponent::builder()
         .name(report.tool.name.as_str())
         .build();
     driver.version = Some(report.tool.version.clone());
     driver.semantic_version = Some(report.tool.version.clone());
     driver.information_uri = Some(INFORMATION_URI.to_owned());
-    driver.rules = Some(rules.descriptors);
+    driver.rules = Some(rules.descriptors.clone());
 
     let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .build();
-    run.results = Some(results);
+    run.results = Some(Vec::new());
     // Our columns count Unicode scalar values; SARIF's default is UTF-16 units.
     run.column_kind = Some(json!("unicodeCodePoints"));
     if let Some(root) = &options.root_uri {
@@ -202,7 +211,7 @@ fn descriptor(rule: &RuleSummary) -> ReportingDescriptor {
     descriptor
 }
 
-fn result(finding: &Finding, rules: &mut Rules) -> SarifResult {
+fn result(finding: &Finding, rules: &Rules) -> SarifResult {
     let mut message = finding.message.clone();
     if let Some(help) = &finding.help {
         message.push_str("\nhelp: ");
@@ -215,7 +224,10 @@ fn result(finding: &Finding, rules: &mut Rules) -> SarifResult {
         })
         .build();
     result.rule_id = Some(finding.rule.clone());
-    result.rule_index = i64::try_from(rules.index_of(finding)).ok();
+    result.rule_index = rules
+        .index
+        .get(&finding.rule)
+        .and_then(|index| i64::try_from(*index).ok());
     result.level = Some(result_level(finding.severity));
     result.locations = Some(vec![location(&finding.location, None)]);
     if !finding.related.is_empty() {
@@ -241,7 +253,7 @@ fn result(finding: &Finding, rules: &mut Rules) -> SarifResult {
     result
 }
 
-fn suppressed_result(suppressed: &SuppressedFinding, rules: &mut Rules) -> SarifResult {
+fn suppressed_result(suppressed: &SuppressedFinding, rules: &Rules) -> SarifResult {
     let mut result = result(&suppressed.finding, rules);
     // A baseline (or the configuration file) lives outside the artifact; every
     // other mechanism, ours or a peer's, is a comment or an annotation in it.
@@ -352,6 +364,12 @@ mod tests {
         assert_eq!((full.end_line, full.end_column), (Some(2), Some(8)));
     }
 
+    fn build(report: &Report, options: &RenderOptions) -> serde_json::Value {
+        let mut out = Vec::new();
+        render(report, options, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
     #[test]
     fn unknown_rules_get_a_descriptor() {
         let mut report = Report::new(vec![".".into()]);
@@ -362,7 +380,7 @@ mod tests {
             "m",
             Location::file("a"),
         )];
-        let log = serde_json::to_value(build(&report, &RenderOptions::default())).unwrap();
+        let log = build(&report, &RenderOptions::default());
         let run = &log["runs"][0];
         assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "x/unlisted");
         assert_eq!(run["results"][0]["ruleIndex"], 0);
@@ -376,7 +394,7 @@ mod tests {
             root_uri: Some("file:///work/repo".into()),
             ..RenderOptions::default()
         };
-        let log = serde_json::to_value(build(&report, &options)).unwrap();
+        let log = build(&report, &options);
         assert_eq!(
             log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"],
             "file:///work/repo/"

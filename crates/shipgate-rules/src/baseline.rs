@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use shipgate_core::Report;
+use shipgate_core::ReportView;
 
 pub const BASELINE_SCHEMA: &str = "shipgate.baseline/v1";
 
@@ -23,24 +23,25 @@ pub struct BaselineEntry {
 }
 
 impl Baseline {
-    /// Every finding of a report, sorted so the file diffs cleanly.
-    pub fn from_report(report: &Report) -> Self {
-        let mut findings: Vec<BaselineEntry> = report
-            .findings
-            .iter()
-            .map(|f| BaselineEntry {
+    /// Every finding of a report, sorted so the file diffs cleanly. Fails
+    /// only when the findings are read from disk and that fails.
+    pub fn from_view(report: &dyn ReportView) -> std::io::Result<Self> {
+        let mut findings: Vec<BaselineEntry> = Vec::new();
+        report.each_finding(&mut |f| {
+            findings.push(BaselineEntry {
                 fingerprint: f.fingerprint.0.clone(),
                 rule: f.rule.clone(),
                 path: f.location.path.clone(),
-            })
-            .collect();
+            });
+            Ok(())
+        })?;
         findings.sort_by(|a, b| {
             (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
         });
-        Baseline {
+        Ok(Baseline {
             schema: BASELINE_SCHEMA.to_owned(),
             findings,
-        }
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {

@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use shipgate_core::{
-    Finding, Fingerprint, Location, Report, RuleSummary, Severity, SuppressedFinding,
+    Finding, Fingerprint, Location, Report, RuleSummary, Severity, SourceSpan, SuppressedFinding,
 };
 use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
@@ -469,144 +469,155 @@ impl Engine {
         }
     }
 
-    /// Runs the cross-object rules, applies the baseline, and assembles the report.
+    /// Runs the cross-object rules, applies the baseline, and assembles the
+    /// report, held whole. [`ReportBuilder`] does the same for a caller that
+    /// writes each file's findings out as they come.
     pub fn finish(
         &self,
         roots: Vec<String>,
         outcomes: Vec<FileOutcome>,
         baseline: Option<&HashSet<String>>,
     ) -> Report {
-        let mut report = Report::new(roots);
-        let mut outcomes = outcomes;
-        // First the summaries the cross-object and repository rules read...
-        let mut objects = Vec::with_capacity(outcomes.iter().map(|o| o.objects.len()).sum());
-        let mut suppressions_by_path: HashMap<String, Vec<Suppression>> = HashMap::new();
-        let mut repo_files = Vec::with_capacity(outcomes.len());
-        for outcome in &mut outcomes {
-            if outcome.rendered {
-                // A rendering is not a file: its objects count, its findings
-                // are placed below.
-                report.files.objects += outcome.objects.len() as u64;
-                objects.extend(std::mem::take(&mut outcome.objects));
-                continue;
-            }
-            repo_files.push(crate::repo::RepoFile {
-                path: outcome.path.clone(),
-                kind: outcome.kind,
-                text: outcome.repo_text.take(),
-            });
-            match outcome.kind {
-                Some(kind) => {
-                    report.files.scanned += 1;
-                    *report
-                        .files
-                        .by_kind
-                        .entry(kind.as_str().to_owned())
-                        .or_default() += 1;
-                }
-                None => report.files.skipped += 1,
-            }
-            report.files.bytes += outcome.bytes;
-            report.files.objects += outcome.objects.len() as u64;
-            // Taken, not appended: an emptied vector keeps its buffer until
-            // the outcome is dropped, which is after the relations run.
-            objects.extend(std::mem::take(&mut outcome.objects));
-            if !outcome.suppressions.is_empty() {
-                suppressions_by_path.insert(
-                    outcome.path.clone(),
-                    std::mem::take(&mut outcome.suppressions),
-                );
-            }
+        let mut builder = ReportBuilder::new(self, roots, baseline);
+        for outcome in outcomes {
+            let settled = builder.add(outcome);
+            builder.keep(settled);
         }
+        builder.finish().report
+    }
+}
 
-        // Each rendering is deployed as a unit of its own (an overlay per
-        // environment), so relations are judged within it; the files that
-        // no rendering consumes form one more unit.
-        let mut units: Vec<Vec<ObjectInfo>> = Vec::new();
-        let mut unit_of_root: HashMap<std::sync::Arc<str>, usize> = HashMap::new();
-        let mut standalone = Vec::with_capacity(objects.len());
-        for object in objects {
-            if object.sources.is_some() {
-                let next = units.len();
-                let unit = *unit_of_root.entry(object.path.clone()).or_insert(next);
-                if unit == next {
-                    units.push(Vec::new());
-                }
-                units[unit].push(object);
-            } else {
-                standalone.push(object);
-            }
+/// A file's findings ready for output: ordered, with severities set and the
+/// baseline applied.
+#[derive(Debug, Default)]
+pub struct Settled {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+}
+
+/// What [`ReportBuilder::finish`] returns.
+#[derive(Debug)]
+pub struct Assembled {
+    /// Counts, files and rules cover every finding; the findings held here
+    /// are those kept with [`ReportBuilder::keep`], of renderings and of the
+    /// cross-object rules.
+    pub report: Report,
+    /// Regions that hold a secret, per path, from every finding seen: a
+    /// renderer showing a snippet masks all of them even when the findings
+    /// themselves were written out long before.
+    pub redactions: HashMap<String, Vec<SourceSpan>>,
+}
+
+/// Assembles a report from file outcomes as they arrive. Each file's
+/// findings are settled at once and handed back, so a large scan can write
+/// them out and keep only what the cross-object and repository rules read.
+pub struct ReportBuilder<'e> {
+    engine: &'e Engine,
+    baseline: Option<&'e HashSet<String>>,
+    report: Report,
+    objects: Vec<ObjectInfo>,
+    suppressions_by_path: HashMap<String, Vec<Suppression>>,
+    repo_files: Vec<crate::repo::RepoFile>,
+    /// Findings of renderings, placed once every file's suppressions are known.
+    rendered: Vec<Finding>,
+    rendered_suppressed: Vec<SuppressedFinding>,
+    rule_ids: HashSet<String>,
+    redactions: HashMap<String, Vec<SourceSpan>>,
+}
+
+impl<'e> ReportBuilder<'e> {
+    pub fn new(
+        engine: &'e Engine,
+        roots: Vec<String>,
+        baseline: Option<&'e HashSet<String>>,
+    ) -> Self {
+        ReportBuilder {
+            engine,
+            baseline,
+            report: Report::new(roots),
+            objects: Vec::new(),
+            suppressions_by_path: HashMap::new(),
+            repo_files: Vec::new(),
+            rendered: Vec::new(),
+            rendered_suppressed: Vec::new(),
+            rule_ids: HashSet::new(),
+            redactions: HashMap::new(),
         }
-        units.insert(0, standalone);
-        let mut cross = Vec::new();
-        for unit in units {
-            let cluster = Cluster::new(unit);
-            for rule in &self.enabled {
-                if let Check::Cluster(check) = rule.check {
-                    let mut sink = ClusterSink {
-                        meta: &rule.meta,
-                        config: &self.config,
-                        findings: &mut cross,
-                    };
-                    check(&cluster, &mut sink);
-                }
-            }
+    }
+
+    /// Takes one outcome. A file's findings come back settled; a rendering's
+    /// are held until [`finish`](Self::finish), since they may land in any file.
+    pub fn add(&mut self, mut outcome: FileOutcome) -> Settled {
+        let files = &mut self.report.files;
+        files.objects += outcome.objects.len() as u64;
+        // Taken, not appended: an emptied vector keeps its buffer until the
+        // outcome is dropped.
+        self.objects.extend(std::mem::take(&mut outcome.objects));
+        if outcome.rendered {
+            // A rendering is not a file: its objects count, its findings are
+            // placed at the end.
+            self.rendered.append(&mut outcome.findings);
+            self.rendered_suppressed.append(&mut outcome.suppressed);
+            return Settled::default();
         }
-        let view = crate::repo::RepoView {
-            repository_roots: self.config.repository_roots.clone(),
-            files: repo_files,
+        match outcome.kind {
+            Some(kind) => {
+                files.scanned += 1;
+                *files.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+            }
+            None => files.skipped += 1,
+        }
+        files.bytes += outcome.bytes;
+        if !outcome.suppressions.is_empty() {
+            self.suppressions_by_path.insert(
+                outcome.path.clone(),
+                std::mem::take(&mut outcome.suppressions),
+            );
+        }
+        let mut settled = Settled {
+            findings: std::mem::take(&mut outcome.findings),
+            suppressed: std::mem::take(&mut outcome.suppressed),
         };
-        crate::repo::run(&self.enabled, &view, &mut cross);
-        crate::helm::run(&self.enabled, &report.roots, &view.files, &mut cross);
-        drop(view);
-        let mut seen = HashMap::new();
-        for finding in &mut cross {
-            let anchor = finding.location.logical.clone();
-            fingerprint(finding, anchor, &mut seen);
-        }
+        self.repo_files.push(crate::repo::RepoFile {
+            path: outcome.path,
+            kind: outcome.kind,
+            text: outcome.repo_text,
+        });
+        self.settle(&mut settled);
+        settled
+    }
 
-        // ...then every finding, moved once into vectors sized exactly:
-        // growing by doubling would hold up to twice what a large run needs.
-        report
-            .findings
-            .reserve_exact(outcomes.iter().map(|o| o.findings.len()).sum::<usize>() + cross.len());
-        report
-            .suppressed
-            .reserve_exact(outcomes.iter().map(|o| o.suppressed.len()).sum());
-        // A base deployed by two overlays yields the same finding twice at
-        // the same place: it is reported once, naming the other renderings.
-        let mut placed = Placed::default();
-        for mut outcome in outcomes {
-            if outcome.rendered {
-                for finding in outcome.findings.drain(..) {
-                    placed.place(finding, &suppressions_by_path, &mut report);
-                }
-            }
-            report.findings.append(&mut outcome.findings);
-            report.suppressed.append(&mut outcome.suppressed);
-        }
-        for finding in cross {
-            placed.place(finding, &suppressions_by_path, &mut report);
-        }
+    /// Holds a file's settled findings in the report itself.
+    pub fn keep(&mut self, mut settled: Settled) {
+        self.report.findings.append(&mut settled.findings);
+        self.report.suppressed.append(&mut settled.suppressed);
+    }
 
-        if !self.severities.is_empty() {
-            let findings = report
+    /// Sets severities, applies the baseline, orders, and counts.
+    fn settle(&mut self, settled: &mut Settled) {
+        let severities = &self.engine.severities;
+        if !severities.is_empty() {
+            let findings = settled
                 .findings
                 .iter_mut()
-                .chain(report.suppressed.iter_mut().map(|s| &mut s.finding));
+                .chain(settled.suppressed.iter_mut().map(|s| &mut s.finding));
             for finding in findings {
-                if let Some(severity) = self.severities.get(finding.rule.as_str()) {
+                if let Some(severity) = severities.get(finding.rule.as_str()) {
                     finding.severity = *severity;
                 }
             }
         }
-
-        if let Some(baseline) = baseline {
-            let (new, known): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
+        if let Some(baseline) = self.baseline
+            && settled
+                .findings
+                .iter()
+                .any(|f| baseline.contains(&f.fingerprint.0))
+        {
+            let (new, known): (Vec<_>, Vec<_>) = std::mem::take(&mut settled.findings)
                 .into_iter()
                 .partition(|f| !baseline.contains(&f.fingerprint.0));
-            report.findings = new;
-            report
+            settled.findings = new;
+            settled
                 .suppressed
                 .extend(known.into_iter().map(|finding| SuppressedFinding {
                     finding,
@@ -614,26 +625,127 @@ impl Engine {
                     reason: None,
                 }));
         }
-
-        let registry = registry();
-        let mut ids: Vec<&str> = report
+        settled
+            .findings
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        settled
+            .suppressed
+            .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        let summary = &mut self.report.summary;
+        for finding in &settled.findings {
+            match finding.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+        }
+        for suppressed in &settled.suppressed {
+            if suppressed.by == "baseline" {
+                summary.baselined += 1;
+            } else {
+                summary.suppressed += 1;
+            }
+        }
+        let all = settled
             .findings
             .iter()
-            .map(|f| f.rule.as_str())
-            .chain(report.suppressed.iter().map(|s| s.finding.rule.as_str()))
-            .collect();
+            .chain(settled.suppressed.iter().map(|s| &s.finding));
+        for finding in all {
+            if !self.rule_ids.contains(finding.rule.as_str()) {
+                self.rule_ids.insert(finding.rule.clone());
+            }
+            if !finding.redact.is_empty() {
+                self.redactions
+                    .entry(finding.location.path.clone())
+                    .or_default()
+                    .extend(finding.redact.iter().copied());
+            }
+        }
+    }
+
+    /// Runs the cross-object and repository rules over everything added,
+    /// places their findings and the renderings', and completes the counts.
+    pub fn finish(mut self) -> Assembled {
+        let engine = self.engine;
+        // Each rendering is deployed as a unit of its own (an overlay per
+        // environment), so relations are judged within it; the files that
+        // no rendering consumes form one more unit.
+        // Rendered objects are moved out; the standalone ones stay where they
+        // are, since copying the largest set would hold it twice.
+        let mut standalone = std::mem::take(&mut self.objects);
+        let mut units: Vec<Vec<ObjectInfo>> = vec![Vec::new()];
+        let mut unit_of_root: HashMap<std::sync::Arc<str>, usize> = HashMap::new();
+        for object in standalone.extract_if(.., |o| o.sources.is_some()) {
+            let next = units.len();
+            let unit = *unit_of_root.entry(object.path.clone()).or_insert(next);
+            if unit == next {
+                units.push(Vec::new());
+            }
+            units[unit].push(object);
+        }
+        units[0] = standalone;
+        let mut cross = Vec::new();
+        for unit in units {
+            let cluster = Cluster::new(unit);
+            for rule in &engine.enabled {
+                if let Check::Cluster(check) = rule.check {
+                    let mut sink = ClusterSink {
+                        meta: &rule.meta,
+                        config: &engine.config,
+                        findings: &mut cross,
+                    };
+                    check(&cluster, &mut sink);
+                }
+            }
+        }
+        let view = crate::repo::RepoView {
+            repository_roots: engine.config.repository_roots.clone(),
+            files: std::mem::take(&mut self.repo_files),
+        };
+        crate::repo::run(&engine.enabled, &view, &mut cross);
+        crate::helm::run(&engine.enabled, &self.report.roots, &view.files, &mut cross);
+        drop(view);
+        let mut seen = HashMap::new();
+        for finding in &mut cross {
+            let anchor = finding.location.logical.clone();
+            fingerprint(finding, anchor, &mut seen);
+        }
+
+        // A base deployed by two overlays yields the same finding twice at
+        // the same place: it is reported once, naming the other renderings.
+        let mut placed = Placed::default();
+        let mut settled = Settled {
+            findings: Vec::new(),
+            suppressed: std::mem::take(&mut self.rendered_suppressed),
+        };
+        let rendered = std::mem::take(&mut self.rendered);
+        for finding in rendered.into_iter().chain(cross) {
+            placed.place(finding, &self.suppressions_by_path, &mut settled);
+        }
+        self.settle(&mut settled);
+        self.keep(settled);
+
+        let report = &mut self.report;
+        report
+            .findings
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        report
+            .suppressed
+            .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        let registry = registry();
+        let mut ids: Vec<&str> = self.rule_ids.iter().map(String::as_str).collect();
         ids.sort_unstable();
-        ids.dedup();
         report.rules = ids
             .into_iter()
             .filter_map(|id| registry.get(id))
             .map(|r| RuleSummary::from(&r.meta))
             .collect();
-        report.finalize();
-        report
+        Assembled {
+            report: self.report,
+            redactions: self.redactions,
+        }
     }
 }
-
 /// Resolves `RULES=LEVEL` settings to a severity per rule id; later settings win.
 fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Severity>, String> {
     let mut severities = HashMap::new();
@@ -669,7 +781,7 @@ impl Placed {
         &mut self,
         finding: Finding,
         suppressions_by_path: &HashMap<String, Vec<Suppression>>,
-        report: &mut Report,
+        report: &mut Settled,
     ) {
         let key = (
             finding.rule.clone(),

@@ -22,5 +22,5 @@ pub mod suppress;
 pub mod workflows;
 
 pub use artifact::ArtifactKind;
-pub use engine::{Engine, EngineConfig, FileOutcome};
+pub use engine::{Assembled, Engine, EngineConfig, FileOutcome, ReportBuilder, Settled};
 pub use registry::{Check, RuleDef, registry};

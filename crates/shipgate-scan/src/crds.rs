@@ -80,7 +80,7 @@ spec:
             ..EngineConfig::default()
         })
         .expect("engine");
-        let report = crate::scan(&engine, &[dir.path().to_path_buf()], None);
+        let report = crate::scan(&engine, &[dir.path().to_path_buf()], None).unwrap();
         let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(
             rules,

@@ -14,7 +14,8 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use shipgate_core::Report;
 use shipgate_rules::meta;
-use shipgate_rules::{ArtifactKind, Engine, FileOutcome};
+use shipgate_rules::{ArtifactKind, Engine, FileOutcome, ReportBuilder};
+use spill::FindingSpill;
 
 /// Folders that hold other people's code or build output, never the
 /// repository's own deployment artifacts.
@@ -213,27 +214,33 @@ fn check_files_rendering(
     files: &[Discovered],
     consumed: &HashSet<&str>,
 ) -> Vec<FileOutcome> {
-    let max = engine.config().max_file_size;
     files
         .par_iter()
-        .map(|file| {
-            if file.size > max {
-                return engine.too_large(&file.display, file.size);
-            }
-            match std::fs::read(&file.path) {
-                Ok(bytes) if consumed.contains(file.display.as_str()) => {
-                    engine.check_consumed_bytes(&file.display, &bytes, file.kind)
-                }
-                Ok(bytes) => engine.check_bytes(&file.display, &bytes, file.kind),
-                Err(err) => engine.skipped(
-                    &file.display,
-                    meta::UNREADABLE_FILE,
-                    format!("cannot read: {err}"),
-                ),
-            }
-        })
+        .map(|file| check_file(engine, file, consumed))
         .collect()
 }
+
+fn check_file(engine: &Engine, file: &Discovered, consumed: &HashSet<&str>) -> FileOutcome {
+    if file.size > engine.config().max_file_size {
+        return engine.too_large(&file.display, file.size);
+    }
+    match std::fs::read(&file.path) {
+        Ok(bytes) if consumed.contains(file.display.as_str()) => {
+            engine.check_consumed_bytes(&file.display, &bytes, file.kind)
+        }
+        Ok(bytes) => engine.check_bytes(&file.display, &bytes, file.kind),
+        Err(err) => engine.skipped(
+            &file.display,
+            meta::UNREADABLE_FILE,
+            format!("cannot read: {err}"),
+        ),
+    }
+}
+
+/// Files checked in parallel between two hand-overs to the report: enough
+/// to keep every core busy, few enough that their findings are a small
+/// buffer rather than the whole tree's.
+const FILES_PER_BATCH: usize = 1024;
 
 /// The roots that are whole projects, as displayed in paths: folders that
 /// hold `.git`, or a README (a project checked out without its history, or
@@ -263,8 +270,13 @@ pub struct ScanOptions {
     pub helm: helm::HelmOptions,
 }
 
-/// Discovers, checks and reports: the whole static scan.
-pub fn scan(engine: &Engine, roots: &[PathBuf], baseline: Option<&HashSet<String>>) -> Report {
+/// Discovers, checks and reports: the whole static scan, held in memory.
+/// Fails only when the temporary file of findings does.
+pub fn scan(
+    engine: &Engine,
+    roots: &[PathBuf],
+    baseline: Option<&HashSet<String>>,
+) -> std::io::Result<Report> {
     scan_with(engine, roots, baseline, &ScanOptions::default())
 }
 
@@ -274,7 +286,19 @@ pub fn scan_with(
     roots: &[PathBuf],
     baseline: Option<&HashSet<String>>,
     options: &ScanOptions,
-) -> Report {
+) -> std::io::Result<Report> {
+    scan_streaming(engine, roots, baseline, options).into_report()
+}
+
+/// The whole static scan, keeping each file's findings on disk from the
+/// moment the file is checked: memory holds the object summaries the
+/// cross-object rules need, not the findings of the tree.
+pub fn scan_streaming(
+    engine: &Engine,
+    roots: &[PathBuf],
+    baseline: Option<&HashSet<String>>,
+    options: &ScanOptions,
+) -> ScanReport {
     let (files, problems) = discover(roots);
     crds::register(engine, &files);
     let overlays = kustomize::render_overlays(roots, &files);
@@ -285,30 +309,44 @@ pub fn scan_with(
         .filter(|o| !o.stream.documents.is_empty())
         .flat_map(|o| o.inputs.iter().map(String::as_str))
         .collect();
-    let mut outcomes = check_files_rendering(engine, &files, &consumed);
-    outcomes.par_extend(
-        overlays
-            .par_iter()
-            .flat_map_iter(|overlay| kustomize::check_overlay(engine, overlay)),
-    );
+    let displayed_roots = roots.iter().map(|r| display_path(r)).collect();
+    let mut builder = ReportBuilder::new(engine, displayed_roots, baseline);
+    let mut spill = FindingSpill::new();
+    // Files are discovered in path order and their findings lie in them, so
+    // writing batch after batch keeps the spill in the report's order.
+    for batch in files.chunks(FILES_PER_BATCH) {
+        let outcomes = check_files_rendering(engine, batch, &consumed);
+        for outcome in outcomes {
+            spill.push(builder.add(outcome));
+        }
+    }
+    // Renderings and walk problems report on any path: they stay in memory
+    // and are merged into the order when the report is read.
+    let rendered: Vec<FileOutcome> = overlays
+        .par_iter()
+        .flat_map_iter(|overlay| kustomize::check_overlay(engine, overlay))
+        .collect();
     let kube_version = engine.config().kube_version.to_string();
     let charts = helm::render_charts(roots, &files, &options.helm, &kube_version);
-    outcomes.par_extend(
-        charts
-            .par_iter()
-            .flat_map_iter(|chart| helm::check_chart(engine, chart)),
-    );
-    outcomes.extend(
-        problems
-            .into_iter()
-            .map(|p| engine.skipped(&p.display, meta::UNREADABLE_FILE, p.message)),
-    );
-    let roots = roots.iter().map(|r| display_path(r)).collect();
-    engine.finish(roots, outcomes, baseline)
+    let charted: Vec<FileOutcome> = charts
+        .par_iter()
+        .flat_map_iter(|chart| helm::check_chart(engine, chart))
+        .collect();
+    let problems = problems
+        .into_iter()
+        .map(|p| engine.skipped(&p.display, meta::UNREADABLE_FILE, p.message));
+    for outcome in rendered.into_iter().chain(charted).chain(problems) {
+        let settled = builder.add(outcome);
+        builder.keep(settled);
+    }
+    spill.seal(builder.finish())
 }
 
 pub mod helm;
 pub mod kustomize;
+
+mod spill;
+pub use spill::ScanReport;
 
 mod crds;
 mod sandbox;

@@ -1,5 +1,7 @@
 use std::fs;
 
+use shipgate_core::ReportView;
+
 use super::*;
 
 fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -100,7 +102,7 @@ fn oversized_and_binary_files_are_skipped_with_a_diagnostic() {
         ..Default::default()
     })
     .expect("engine");
-    let report = scan(&engine, &[dir.path().to_path_buf()], None);
+    let report = scan(&engine, &[dir.path().to_path_buf()], None).unwrap();
     let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, ["io/file-too-large", "io/binary-file"]);
     assert_eq!(report.files.skipped, 2);
@@ -126,7 +128,63 @@ fn project_roots_are_folders_with_git_or_a_readme() {
 fn a_file_root_is_checked_directly() {
     let dir = tree(&[("one.yaml", "a: [1\n")]);
     let engine = Engine::new(Default::default()).expect("engine");
-    let report = scan(&engine, &[dir.path().join("one.yaml")], None);
+    let report = scan(&engine, &[dir.path().join("one.yaml")], None).unwrap();
     assert_eq!(report.findings.len(), 1);
     assert_eq!(report.findings[0].rule, "yaml/syntax-error");
+}
+
+/// The streamed report reads back, in canonical order, exactly the findings
+/// the engine assembles in memory from the same outcomes, across more files
+/// than one batch and with cross-object findings merged between them.
+#[test]
+fn spilled_findings_match_the_report_held_in_memory() {
+    let mut files = Vec::new();
+    for i in 0..(FILES_PER_BATCH + 37) {
+        let manifest = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  labels: {{app: a{i}}}\n\
+             spec:\n  containers:\n    - name: c\n      image: nginx\n"
+        );
+        let service = format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  \
+             selector: {{app: nothing{i}}}\n  ports: [{{port: 80}}]\n"
+        );
+        files.push((
+            format!("k8s/{i:05}.yaml"),
+            format!("{manifest}---\n{service}"),
+        ));
+    }
+    files.push(("k8s/secret.env".into(), "# shipgate:ignore\n".into()));
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let dir = tree(&borrowed);
+    let engine = Engine::new(Default::default()).expect("engine");
+    let roots = [dir.path().to_path_buf()];
+
+    let streamed = scan_streaming(&engine, &roots, None, &ScanOptions::default());
+    let (discovered, _) = discover(&roots);
+    let held = engine.finish(
+        vec![display_path(&roots[0])],
+        check_files(&engine, &discovered),
+        None,
+    );
+
+    let mut read = Vec::new();
+    streamed
+        .each_finding(&mut |f| {
+            read.push(f.clone());
+            Ok(())
+        })
+        .unwrap();
+    assert!(read.len() > 2 * FILES_PER_BATCH, "{}", read.len());
+    assert!(read.iter().any(|f| f.rule == "k8s/service-selects-nothing"));
+    assert!(
+        read.windows(2).all(|w| w[0].sort_key() <= w[1].sort_key()),
+        "findings out of order"
+    );
+    assert_eq!(read, held.findings);
+    assert_eq!(streamed.head().summary, held.summary);
+    assert_eq!(streamed.head().rules, held.rules);
+    assert_eq!(streamed.head().files, held.files);
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use shipgate_core::{Report, Severity};
+use shipgate_core::{ReportView, Severity};
 use shipgate_report::{Format, RenderOptions, SourceProvider};
 use shipgate_rules::baseline::Baseline;
 use shipgate_rules::k8s::KubeVersion;
@@ -240,7 +240,9 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         }
         let outcome = engine.check_bytes(STDIN_PATH, &bytes, ArtifactKind::Kubernetes);
         stdin_text = String::from_utf8(bytes).ok();
-        engine.finish(vec!["-".into()], vec![outcome], baseline.as_ref())
+        let report: Box<dyn ReportView> =
+            Box::new(engine.finish(vec!["-".into()], vec![outcome], baseline.as_ref()));
+        report
     } else {
         for path in &args.paths {
             if std::fs::symlink_metadata(path).is_err() {
@@ -259,11 +261,18 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
                 ..Default::default()
             },
         };
-        shipgate_scan::scan_with(&engine, &args.paths, baseline.as_ref(), &options)
+        Box::new(shipgate_scan::scan_streaming(
+            &engine,
+            &args.paths,
+            baseline.as_ref(),
+            &options,
+        ))
     };
+    let report = report.as_ref();
 
     if let Some(path) = &args.write_baseline {
-        let baseline = Baseline::from_report(&report);
+        let baseline = Baseline::from_view(report)
+            .map_err(|e| format!("cannot read the findings back: {e}"))?;
         let json = serde_json::to_string_pretty(&baseline).map_err(|e| e.to_string())?;
         std::fs::write(path, json + "\n")
             .map_err(|e| format!("cannot write baseline {}: {e}", path.display()))?;
@@ -290,8 +299,8 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         verbose: args.verbose,
         root_uri: root_uri(),
     };
-    write_report(&report, format, &sources, &options, args.output.as_ref())?;
-    Ok(if report.summary.at_least(fail_on) > 0 {
+    write_report(report, format, &sources, &options, args.output.as_ref())?;
+    Ok(if report.head().summary.at_least(fail_on) > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -324,7 +333,7 @@ fn percent_encode(segment: &str) -> String {
 }
 
 fn write_report(
-    report: &Report,
+    report: &dyn ReportView,
     format: Format,
     sources: &Sources,
     options: &RenderOptions,
