@@ -5,12 +5,14 @@
 //! a rule and a rule never needs to know a renderer.
 
 pub mod finding;
+pub mod gate;
 pub mod location;
 pub mod report;
 pub mod rule;
 pub mod severity;
 
 pub use finding::{Finding, Fingerprint, Related};
+pub use gate::{CheckVerdict, Evidence, Exposure, GateVerdict, PhaseVerdict, PlanVerdict, Verdict};
 pub use location::{Location, Position, SourceSpan};
 pub use report::{
     FileStats, REPORT_SCHEMA, Report, ReportView, RuleSummary, Summary, SuppressedFinding,

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Alias, Category, Finding, RuleMeta, Severity, SourceSpan};
+use crate::{Alias, Category, Finding, PlanVerdict, RuleMeta, Severity, SourceSpan};
 
 /// The `schema` tag of the JSON report. Bumped only on incompatible changes.
 pub const REPORT_SCHEMA: &str = "shipgate.report/v1";
@@ -121,6 +121,9 @@ pub struct Report {
     /// Metadata of every rule that appears in `findings` or `suppressed`.
     #[serde(default)]
     pub rules: Vec<RuleSummary>,
+    /// The plan's gates, when the run was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanVerdict>,
 }
 
 impl Report {
@@ -137,6 +140,7 @@ impl Report {
             findings: Vec::new(),
             suppressed: Vec::new(),
             rules: Vec::new(),
+            plan: None,
         }
     }
 
@@ -187,6 +191,9 @@ pub trait ReportView {
     /// Everything but the findings, which may be empty here.
     fn head(&self) -> &Report;
 
+    /// The head, to add what is judged after the scan (a plan's gates).
+    fn head_mut(&mut self) -> &mut Report;
+
     fn each_finding(
         &self,
         visit: &mut dyn FnMut(&Finding) -> std::io::Result<()>,
@@ -204,6 +211,10 @@ pub trait ReportView {
 
 impl ReportView for Report {
     fn head(&self) -> &Report {
+        self
+    }
+
+    fn head_mut(&mut self) -> &mut Report {
         self
     }
 

@@ -177,6 +177,10 @@ impl ReportView for ScanReport {
         &self.head
     }
 
+    fn head_mut(&mut self) -> &mut Report {
+        &mut self.head
+    }
+
     fn each_finding(&self, visit: &mut dyn FnMut(&Finding) -> io::Result<()>) -> io::Result<()> {
         merge(
             &self.findings,
