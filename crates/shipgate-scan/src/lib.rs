@@ -349,7 +349,7 @@ mod spill;
 pub use spill::ScanReport;
 
 mod crds;
-mod sandbox;
+pub mod sandbox;
 
 #[cfg(test)]
 mod tests;

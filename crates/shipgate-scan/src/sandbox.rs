@@ -68,51 +68,16 @@ impl Confined<'_> {
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|err| format!("cannot run {}: {err}", self.program.display()))?;
-        // Both pipes are drained while waiting, so a large output cannot
-        // block the program.
-        let drain = |pipe: Option<Box<dyn Read + Send>>, limit: u64| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(pipe) = pipe {
-                    let _ = pipe.take(limit).read_to_end(&mut bytes);
-                }
-                bytes
-            })
-        };
-        let stdout = child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>);
-        let stderr = child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>);
-        let out_reader = drain(stdout, self.max_output + 1);
-        let err_reader = drain(stderr, MAX_ERROR_BYTES);
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(format!(
-                        "{name} gave no answer within {} seconds",
-                        self.timeout.as_secs()
-                    ));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(err) => return Err(err.to_string()),
-            }
-        };
-        let stdout = out_reader.join().unwrap_or_default();
-        let stderr = err_reader.join().unwrap_or_default();
+        let finished = run_limited(command, self.timeout, self.max_output + 1, MAX_ERROR_BYTES)
+            .map_err(|err| match err {
+                Failure::Spawn(err) => format!("cannot run {}: {err}", self.program.display()),
+                Failure::Timeout => format!(
+                    "{name} gave no answer within {} seconds",
+                    self.timeout.as_secs()
+                ),
+                Failure::Wait(err) => err,
+            })?;
+        let (status, stdout, stderr) = (finished.status, finished.stdout, finished.stderr);
         if !status.success() {
             return Err(String::from_utf8_lossy(&stderr).trim().to_owned());
         }
@@ -124,4 +89,81 @@ impl Confined<'_> {
         }
         String::from_utf8(stdout).map_err(|_| "the rendering is not valid UTF-8".to_owned())
     }
+}
+
+/// A program that ran to its end.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: std::process::ExitStatus,
+    /// At most the limit given to [`run_limited`].
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+/// Why a program did not run to its end.
+#[derive(Debug)]
+pub enum Failure {
+    Spawn(std::io::Error),
+    /// Killed at the time limit.
+    Timeout,
+    Wait(String),
+}
+
+/// Runs `command` with no input, keeping at most `max_stdout` and
+/// `max_stderr` bytes of its outputs, and kills it at `timeout`.
+pub fn run_limited(
+    mut command: Command,
+    timeout: Duration,
+    max_stdout: u64,
+    max_stderr: u64,
+) -> Result<Finished, Failure> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Failure::Spawn)?;
+    // Both pipes are drained while waiting, so a large output cannot
+    // block the program; what is over the limit is read and dropped.
+    let drain = |pipe: Option<Box<dyn Read + Send>>, limit: u64| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = (&mut pipe).take(limit).read_to_end(&mut bytes);
+                let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+            }
+            bytes
+        })
+    };
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    let out_reader = drain(stdout, max_stdout);
+    let err_reader = drain(stderr, max_stderr);
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Failure::Timeout);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(err) => return Err(Failure::Wait(err.to_string())),
+        }
+    };
+    let elapsed = started.elapsed();
+    Ok(Finished {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        elapsed,
+    })
 }
