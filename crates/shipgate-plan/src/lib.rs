@@ -4,9 +4,12 @@
 //! This crate never reads an artifact: it says what evidence each gate asks
 //! for, and leaves producing it to the rule engine, commands and probes.
 
+pub mod attest;
 pub mod coverage;
 pub mod default;
 pub mod error;
+pub mod evaluate;
+pub mod evidence;
 pub mod import;
 pub mod load;
 pub mod markdown;
