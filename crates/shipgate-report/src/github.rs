@@ -9,6 +9,11 @@ use crate::text::count;
 
 pub(crate) fn render(report: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<()> {
     report.each_finding(&mut |finding| writeln!(out, "{}", command(finding)))?;
+    if let Some(plan) = &report.head().plan {
+        for finding in crate::gates::gate_findings(plan) {
+            writeln!(out, "{}", command(&finding))?;
+        }
+    }
     // A plain line for the job log, where the annotations themselves are not shown.
     let head = report.head();
     let summary = &head.summary;

@@ -57,6 +57,9 @@ pub(crate) fn render(
         })?;
         writeln!(out)?;
     }
+    if let Some(plan) = &head.plan {
+        crate::gates::write_human(plan, out)?;
+    }
     write_summary(head, options, out)
 }
 

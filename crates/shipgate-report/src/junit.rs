@@ -42,6 +42,9 @@ pub(crate) fn render(view: &dyn ReportView, out: &mut dyn io::Write) -> io::Resu
     })?;
 
     let mut junit = JunitReport::new("shipgate");
+    if let Some(plan) = &report.plan {
+        junit.add_test_suite(plan_suite(plan));
+    }
     if suites.is_empty() {
         // A run with nothing to report still shows up in CI as a green test,
         // which is how people see that the check ran at all.
@@ -157,6 +160,51 @@ fn suppressed_case(suppressed: &SuppressedFinding) -> TestCase {
         finding.message
     ));
     base_case(finding, status)
+}
+
+/// One testcase a gate: the plan's gates are what a CI test view should
+/// show first, passed ones included.
+fn plan_suite(plan: &shipgate_core::PlanVerdict) -> TestSuite {
+    use shipgate_core::Verdict;
+    let mut suite = TestSuite::new(format!("plan {}", plan.plan));
+    for gate in &plan.gates {
+        let reasons: Vec<String> = gate
+            .checks
+            .iter()
+            .map(|c| format!("{} {}: {}", c.kind, c.verdict.as_str(), c.summary))
+            .collect();
+        let details = reasons.join("\n");
+        let status = match gate.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(format!("gate {} failed", gate.address))
+                    .set_type(if gate.required {
+                        "required"
+                    } else {
+                        "optional"
+                    })
+                    .set_description(details.clone());
+                status
+            }
+            Verdict::Blocked | Verdict::Skipped => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!("gate {} {}", gate.address, gate.verdict.as_str()));
+                status
+            }
+        };
+        let mut case = TestCase::new(format!("{} {}", gate.address, gate.title), status);
+        case.set_classname(gate.phase.as_str());
+        if gate.verdict == Verdict::Pass {
+            case.set_system_out(details);
+        }
+        if let Some(source) = &gate.source {
+            case.extra.insert("file".into(), source.as_str().into());
+        }
+        suite.add_test_case(case);
+    }
+    suite
 }
 
 #[cfg(test)]

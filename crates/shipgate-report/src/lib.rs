@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use shipgate_core::{Report, ReportView};
 
+mod gates;
 mod github;
 mod human;
 mod junit;
@@ -180,6 +181,7 @@ fn render_json(report: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<(
         findings: Vec::new(),
         suppressed: Vec::new(),
         rules: head.rules.clone(),
+        plan: head.plan.clone(),
     };
     let envelope = serde_json::to_string_pretty(&envelope).map_err(io::Error::other)?;
     splice::write_arrays(

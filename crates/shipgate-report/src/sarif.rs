@@ -41,6 +41,15 @@ pub(crate) fn render(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let mut rules = Rules::new(report.head());
+    let gate_findings = report
+        .head()
+        .plan
+        .as_ref()
+        .map(crate::gates::gate_findings)
+        .unwrap_or_default();
+    if report.head().plan.is_some() {
+        rules.add(&crate::gates::gate_rule());
+    }
     // A rule missing from the report's metadata (a contract slip upstream)
     // still needs a descriptor, and the table is written before the results.
     report.each_finding(&mut |finding| {
@@ -58,6 +67,9 @@ pub(crate) fn render(
         &envelope,
         &mut [("results", &mut |emit| {
             report.each_finding(&mut |finding| emit(&result(finding, &rules)))?;
+            for finding in &gate_findings {
+                emit(&result(finding, &rules))?;
+            }
             report.each_suppressed(&mut |suppressed| emit(&suppressed_result(suppressed, &rules)))
         })],
     )?;
@@ -116,12 +128,16 @@ impl Rules {
             index: HashMap::new(),
         };
         for rule in &report.rules {
-            if !rules.index.contains_key(&rule.id) {
-                rules.index.insert(rule.id.clone(), rules.descriptors.len());
-                rules.descriptors.push(descriptor(rule));
-            }
+            rules.add(rule);
         }
         rules
+    }
+
+    fn add(&mut self, rule: &RuleSummary) {
+        if !self.index.contains_key(&rule.id) {
+            self.index.insert(rule.id.clone(), self.descriptors.len());
+            self.descriptors.push(descriptor(rule));
+        }
     }
 
     /// The index of `finding`'s rule. A rule missing from the report's metadata
