@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -164,6 +164,15 @@ struct CheckArgs {
     /// Also show info findings and suppressed findings one by one.
     #[arg(long, short)]
     verbose: bool,
+    /// Judge the gates of this plan (`shipgate.toml`, or any Markdown
+    /// plan) over the findings; the exit code is then the gates': 1 when a
+    /// required gate fails.
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Run the plan's command checks. They run programs of the repository,
+    /// so without this flag they are skipped, never passed.
+    #[arg(long)]
+    allow_commands: bool,
 }
 
 fn main() -> ExitCode {
@@ -268,6 +277,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
             &options,
         ))
     };
+    let mut report = report;
+    if let Some(plan) = &args.plan {
+        let verdict = judge_plan(plan, &args, &engine, report.as_ref())?;
+        report.head_mut().plan = Some(verdict);
+    }
     let report = report.as_ref();
 
     if let Some(path) = &args.write_baseline {
@@ -300,11 +314,58 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         root_uri: root_uri(),
     };
     write_report(report, format, &sources, &options, args.output.as_ref())?;
-    Ok(if report.head().summary.at_least(fail_on) > 0 {
+    let failed = match &report.head().plan {
+        Some(plan) => plan.failed(),
+        None => report.head().summary.at_least(fail_on) > 0,
+    };
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Evaluates the plan at `path` against the scan's report.
+fn judge_plan(
+    path: &Path,
+    args: &CheckArgs,
+    engine: &Engine,
+    report: &dyn ReportView,
+) -> Result<shipgate_core::PlanVerdict, String> {
+    let loaded = shipgate_plan::load_path(path).map_err(|e| e.to_string())?;
+    let root = match args.paths.as_slice() {
+        [root] if root.is_dir() => root.clone(),
+        _ => PathBuf::from("."),
+    };
+    let checker = shipgate_plan::evidence::RepoChecker::new(
+        &loaded.plan,
+        &root,
+        report,
+        &|id| engine.is_enabled(id),
+        args.allow_commands,
+    )
+    .map_err(|e| format!("cannot read the findings back: {e}"))?;
+    let run = shipgate_plan::evaluate::Run {
+        origin: shipgate_scan::display_path(path),
+        commit: None,
+        at: now_rfc3339(),
+    };
+    Ok(shipgate_plan::evaluate::evaluate(
+        &loaded.plan,
+        &checker,
+        &run,
+    ))
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// SARIF consumers resolve relative paths against this base.

@@ -1,0 +1,212 @@
+//! `shipgate check --plan` on the example repository: its plan's gates fail
+//! for the deliberate defects, and pass once those are fixed.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn shipgate() -> Command {
+    let mut cmd = Command::cargo_bin("shipgate").expect("binary");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The example, copied so that fixing it leaves the repository alone.
+fn example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop");
+    copy_tree(&source, dir.path());
+    dir
+}
+
+fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} has no `{from}`");
+    fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+/// Runs the plan and returns the exit code and the verdict of every gate.
+fn gates(root: &Path, extra: &[&str]) -> (i32, Vec<(String, String)>, Value) {
+    let output = shipgate()
+        .current_dir(root)
+        .args(["check", ".", "--plan", "shipgate.toml", "--format", "json"])
+        .args(extra)
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let gates = report["plan"]["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .map(|g| {
+            (
+                g["address"].as_str().unwrap_or_default().to_owned(),
+                g["verdict"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (output.status.code().unwrap_or(-1), gates, report)
+}
+
+fn verdict<'a>(gates: &'a [(String, String)], address: &str) -> &'a str {
+    gates
+        .iter()
+        .find(|(a, _)| a == address)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no gate {address} in {gates:?}"))
+}
+
+fn fix_every_defect(root: &Path) {
+    edit(
+        root,
+        "k8s/postgres-statefulset.yaml",
+        "value: \"Sh0p-0rders-2024!\"",
+        "valueFrom:\n                secretKeyRef:\n                  name: orders-db\n                  key: password",
+    );
+    edit(
+        root,
+        "Dockerfile",
+        "ADD https://github.com/krallin/tini/releases/download/v0.19.0/tini-amd64 /usr/local/bin/tini",
+        "COPY --from=tini /tini /usr/local/bin/tini",
+    );
+    edit(
+        root,
+        "Dockerfile",
+        "FROM python:3.12",
+        "FROM ghcr.io/krallin/tini:v0.19.0 AS tini\nFROM python:3.12",
+    );
+    edit(
+        root,
+        "k8s/redis-deployment.yaml",
+        "redis:latest",
+        "redis:7.4.1",
+    );
+    edit(
+        root,
+        "k8s/api-ingress.yaml",
+        "  ingressClassName: nginx\n",
+        "  ingressClassName: nginx\n  tls:\n    - hosts: [orders.shop.example.com]\n      secretName: orders-tls\n",
+    );
+    edit(
+        root,
+        "k8s/worker-deployment.yaml",
+        "            limits:\n              cpu: 500m\n",
+        "            limits:\n              cpu: 500m\n              memory: 256Mi\n",
+    );
+    edit(
+        root,
+        "k8s/worker-deployment.yaml",
+        "          imagePullPolicy: IfNotPresent\n",
+        "          imagePullPolicy: IfNotPresent\n          livenessProbe:\n            exec:\n              command: [\"python\", \"-m\", \"app.worker\", \"--check\"]\n          readinessProbe:\n            exec:\n              command: [\"python\", \"-m\", \"app.worker\", \"--check\"]\n",
+    );
+    edit(
+        root,
+        "k8s/api-hpa.yaml",
+        "name: orders-api-v2",
+        "name: orders-api",
+    );
+    edit(
+        root,
+        "k8s/redis-service.yaml",
+        "app.kubernetes.io/name: reddis",
+        "app.kubernetes.io/name: redis",
+    );
+}
+
+#[test]
+fn the_example_plan_fails_for_the_deliberate_defects() {
+    let dir = example();
+    let (code, gates, report) = gates(dir.path(), &[]);
+    assert_eq!(code, 1, "{gates:?}");
+    for failed in [
+        "security/no-hardcoded-secrets",
+        "security/supply-chain",
+        "security/tls",
+        "infrastructure/resources",
+        "infrastructure/health-checks",
+        "infrastructure/relations",
+    ] {
+        assert_eq!(verdict(&gates, failed), "fail", "{failed}");
+    }
+    assert_eq!(verdict(&gates, "ci/artifacts-parse"), "pass");
+    assert_eq!(verdict(&gates, "infrastructure/manifests-exist"), "pass");
+    // Commands are never run without consent, and never counted as passed.
+    assert_eq!(verdict(&gates, "ci/app-compiles"), "skipped");
+    assert_eq!(verdict(&gates, "validation/compose-hardened"), "blocked");
+    assert_eq!(verdict(&gates, "ship/approved"), "blocked");
+    assert_eq!(report["plan"]["exposures"][0]["risk"], "R1");
+
+    // Each verdict carries what it can be re-verified against.
+    let check = &report["plan"]["gates"][2]["checks"][0];
+    assert_eq!(check["evidence"]["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        check["evidence"]["definition"].as_str().map(str::len),
+        Some(64)
+    );
+    assert_eq!(check["evidence"]["inputs"].as_str().map(str::len), Some(64));
+    let summary = check["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("k8s/secret-in-env"), "{summary}");
+    // The literal password is never in the report.
+    let text = report.to_string();
+    assert!(!text.contains("Sh0p-0rders-2024!"));
+}
+
+#[test]
+fn the_example_plan_passes_once_the_defects_are_fixed() {
+    let dir = example();
+    fix_every_defect(dir.path());
+    let (_, gates, report) = gates(dir.path(), &["--allow-commands"]);
+    for (address, verdict) in &gates {
+        let expected = match address.as_str() {
+            // The local stack is out of the plan's required scope.
+            "validation/compose-hardened" => "fail",
+            // Nobody has approved the release yet.
+            "ship/approved" => "fail",
+            _ => "pass",
+        };
+        assert_eq!(verdict, expected, "{address}: {}", report["plan"]);
+    }
+    assert_eq!(verdict(&gates, "ci/app-compiles"), "pass");
+}
+
+#[test]
+fn gates_are_rendered_in_every_format() {
+    let dir = example();
+    for (format, expect) in [
+        ("human", "fail    security/tls"),
+        ("sarif", "\"ruleId\": \"plan/gate\""),
+        ("junit", "security/tls TLS on every Ingress"),
+        ("github", "gate `security/tls`"),
+    ] {
+        let output = shipgate()
+            .current_dir(dir.path())
+            .args(["check", ".", "--plan", "shipgate.toml", "--format", format])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(expect), "{format}: {text}");
+    }
+}
