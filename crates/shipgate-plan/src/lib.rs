@@ -15,6 +15,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod suggest;
+pub mod sync;
 pub mod text;
 
 pub use default::{default_plan, default_plan_toml};

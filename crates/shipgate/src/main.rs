@@ -90,6 +90,23 @@ enum PlanCommand {
         #[arg(long)]
         accept_suggestions: bool,
     },
+    /// Set a Markdown plan's checkboxes from evidence: ticked only where the
+    /// item's checks passed at this commit. Boxes ticked by hand without
+    /// evidence are listed as claimed, unverified.
+    Sync {
+        /// A Markdown plan, whatever its extension.
+        file: PathBuf,
+        /// The repository the plan is about.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        root: PathBuf,
+        /// Change nothing; exit 1 when a box would change or a claim is
+        /// unverified.
+        #[arg(long)]
+        check: bool,
+        /// Run the plan's command checks (see `check --allow-commands`).
+        #[arg(long)]
+        allow_commands: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -279,7 +296,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     };
     let mut report = report;
     if let Some(plan) = &args.plan {
-        let verdict = judge_plan(plan, &args, &engine, report.as_ref())?;
+        let root = match args.paths.as_slice() {
+            [root] if root.is_dir() => root.clone(),
+            _ => PathBuf::from("."),
+        };
+        let verdict = judge_plan(plan, &root, args.allow_commands, &engine, report.as_ref())?;
         report.head_mut().plan = Some(verdict);
     }
     let report = report.as_ref();
@@ -328,21 +349,18 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
 /// Evaluates the plan at `path` against the scan's report.
 fn judge_plan(
     path: &Path,
-    args: &CheckArgs,
+    root: &Path,
+    allow_commands: bool,
     engine: &Engine,
     report: &dyn ReportView,
 ) -> Result<shipgate_core::PlanVerdict, String> {
     let loaded = shipgate_plan::load_path(path).map_err(|e| e.to_string())?;
-    let root = match args.paths.as_slice() {
-        [root] if root.is_dir() => root.clone(),
-        _ => PathBuf::from("."),
-    };
     let checker = shipgate_plan::evidence::RepoChecker::new(
         &loaded.plan,
-        &root,
+        root,
         report,
         &|id| engine.is_enabled(id),
-        args.allow_commands,
+        allow_commands,
     )
     .map_err(|e| format!("cannot read the findings back: {e}"))?;
     let run = shipgate_plan::evaluate::Run {
@@ -600,5 +618,64 @@ fn plan(command: PlanCommand) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        PlanCommand::Sync {
+            file,
+            root,
+            check,
+            allow_commands,
+        } => sync_plan(&file, &root, check, allow_commands),
     }
+}
+
+/// `plan sync`: scans `root` with the default rules, judges the plan in
+/// `file`, and rewrites its checkboxes.
+fn sync_plan(
+    file: &Path,
+    root: &Path,
+    check: bool,
+    allow_commands: bool,
+) -> Result<ExitCode, String> {
+    let markdown = read_markdown_plan(&file.to_path_buf())?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let roots = vec![root.to_path_buf()];
+    let engine = Engine::new(EngineConfig {
+        repository_roots: shipgate_scan::repository_roots(&roots),
+        ..EngineConfig::default()
+    })?;
+    let report = shipgate_scan::scan_streaming(&engine, &roots, None, &Default::default());
+    let verdict = judge_plan(file, root, allow_commands, &engine, &report)?;
+    let synced = shipgate_plan::sync::sync(&text, &markdown, &verdict);
+    let shown = file.display();
+    for change in &synced.changes {
+        let mark = if change.ticked { "[x]" } else { "[ ]" };
+        println!("{shown}:{}: {mark} {}", change.line, change.text);
+    }
+    for claim in &synced.unverified {
+        let why = match claim.verdict {
+            Some(verdict) => format!("its gate is {}", verdict.as_str()),
+            None => "no gate stands for it".to_owned(),
+        };
+        println!(
+            "{shown}:{}: claimed, unverified: {} ({why})",
+            claim.line, claim.text
+        );
+    }
+    if check {
+        let clean = synced.changes.is_empty() && synced.unverified.is_empty();
+        return Ok(if clean {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if !synced.changes.is_empty() {
+        std::fs::write(file, &synced.text).map_err(|e| format!("cannot write {shown}: {e}"))?;
+    }
+    eprintln!(
+        "{shown}: {} boxes changed, {} claims unverified",
+        synced.changes.len(),
+        synced.unverified.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

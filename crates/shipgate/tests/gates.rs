@@ -210,3 +210,48 @@ fn gates_are_rendered_in_every_format() {
         assert!(text.contains(expect), "{format}: {text}");
     }
 }
+
+#[test]
+fn plan_sync_ticks_boxes_from_evidence_and_calls_out_claims() {
+    let dir = example();
+    let plan = dir.path().join("LAUNCH.md");
+    fs::write(
+        &plan,
+        "# Launch\n\n## Security\n\
+         - [x] TLS on every Ingress <!-- shipgate: k8s/ingress-tls -->\n\
+         - [ ] Every manifest parses <!-- shipgate: yaml/* -->\n\
+         - [ ] Stakeholders sign off\n",
+    )
+    .expect("write");
+    let check = shipgate()
+        .current_dir(dir.path())
+        .args(["plan", "sync", "LAUNCH.md", "--check"])
+        .output()
+        .expect("run");
+    assert_eq!(check.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        said.contains("LAUNCH.md:4: claimed, unverified: TLS on every Ingress"),
+        "{said}"
+    );
+    assert_eq!(
+        fs::read_to_string(&plan).expect("read").lines().nth(3),
+        Some("- [x] TLS on every Ingress <!-- shipgate: k8s/ingress-tls -->"),
+        "--check changes nothing"
+    );
+
+    let sync = shipgate()
+        .current_dir(dir.path())
+        .args(["plan", "sync", "LAUNCH.md"])
+        .output()
+        .expect("run");
+    assert_eq!(sync.status.code(), Some(0));
+    let text = fs::read_to_string(&plan).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[3].starts_with("- [ ] TLS"), "{text}");
+    assert!(
+        lines[4].starts_with("- [x] Every manifest parses"),
+        "{text}"
+    );
+    assert!(lines[5].starts_with("- [ ] Stakeholders"), "{text}");
+}
