@@ -11,6 +11,7 @@ pub mod error;
 pub mod evaluate;
 pub mod evidence;
 pub mod import;
+pub mod init;
 pub mod load;
 pub mod markdown;
 pub mod model;

@@ -43,6 +43,16 @@ enum Command {
     /// Run the plan's live probes against the running service: HTTP, auth,
     /// rate limits, headers, TLS, idempotency, load, backup drills.
     Probe(ProbeArgs),
+    /// Write a shipgate.toml for the repository: the default plan's phases,
+    /// with the rule packs that apply to what the repository holds.
+    Init {
+        /// The repository.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing shipgate.toml.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -200,6 +210,7 @@ fn main() -> ExitCode {
         Command::Explain { rule } => explain(&rule),
         Command::Plan(command) => plan(command),
         Command::Probe(args) => probe(args),
+        Command::Init { dir, force } => init(&dir, force),
     };
     match result {
         Ok(code) => code,
@@ -676,6 +687,56 @@ fn sync_plan(
         "{shown}: {} boxes changed, {} claims unverified",
         synced.changes.len(),
         synced.unverified.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shipgate init`: a plan cut to the kinds of artifact found in `dir`.
+fn init(dir: &Path, force: bool) -> Result<ExitCode, String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: not a folder", dir.display()));
+    }
+    let output = dir.join("shipgate.toml");
+    if output.exists() && !force {
+        return Err(format!(
+            "{} exists; pass --force to replace it",
+            output.display()
+        ));
+    }
+    let (files, _) = shipgate_scan::discover(&[dir.to_path_buf()]);
+    let packs: std::collections::BTreeSet<&str> = files
+        .iter()
+        .flat_map(|f| match f.kind {
+            ArtifactKind::Kubernetes => &["k8s"][..],
+            ArtifactKind::Kustomization => &["kustomize", "k8s"][..],
+            ArtifactKind::HelmChart | ArtifactKind::HelmTemplate | ArtifactKind::HelmValues => {
+                &["helm", "k8s"][..]
+            }
+            ArtifactKind::Dockerfile => &["docker"][..],
+            ArtifactKind::Compose => &["compose"][..],
+            ArtifactKind::Workflow => &["workflows"][..],
+            ArtifactKind::Yaml | ArtifactKind::Text => &[][..],
+        })
+        .copied()
+        .collect();
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let plan = shipgate_plan::init::plan_for(&packs, name.as_deref());
+    let text = shipgate_plan::import::to_toml(&plan);
+    std::fs::write(&output, text).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let gates: usize = plan.phases.iter().map(|p| p.gates.len()).sum();
+    let found: Vec<&str> = packs.iter().copied().collect();
+    eprintln!(
+        "wrote {} with {} phases and {gates} gates, for {}",
+        output.display(),
+        plan.phases.len(),
+        if found.is_empty() {
+            "a repository with no deployment artifacts".to_owned()
+        } else {
+            found.join(", ")
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

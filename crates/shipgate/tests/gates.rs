@@ -255,3 +255,44 @@ fn plan_sync_ticks_boxes_from_evidence_and_calls_out_claims() {
     );
     assert!(lines[5].starts_with("- [ ] Stakeholders"), "{text}");
 }
+
+#[test]
+fn init_writes_a_plan_for_what_the_repository_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM alpine:3.20\nUSER 10001\n",
+    )
+    .expect("write");
+    fs::write(dir.path().join("README.md"), "# api\n").expect("write");
+    shipgate()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .success();
+    let plan = fs::read_to_string(dir.path().join("shipgate.toml")).expect("plan");
+    assert!(plan.contains("docker/"), "{plan}");
+    assert!(
+        !plan.contains("k8s/") && !plan.contains("compose/"),
+        "{plan}"
+    );
+    // A second init keeps the plan someone may have edited.
+    shipgate()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .code(2);
+    // The plan it wrote is one `check --plan` judges.
+    let output = shipgate()
+        .current_dir(dir.path())
+        .args(["check", ".", "--plan", "shipgate.toml", "--format", "json"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert!(
+        !report["plan"]["gates"]
+            .as_array()
+            .expect("gates")
+            .is_empty()
+    );
+}
