@@ -68,7 +68,11 @@ pub struct RepoChecker {
     tallies: HashMap<(String, String), Result<Tally, String>>,
     allow_commands: bool,
     attestations: Box<JudgeAttestation>,
+    probes: Option<Box<RunProbe>>,
 }
+
+/// Runs a probe check of the gate at an address against a live target.
+type RunProbe = dyn Fn(&str, &crate::model::ProbeCheck) -> Outcome + Sync;
 
 /// Judges an attestation check of the gate at an address.
 type JudgeAttestation = dyn Fn(&str, &crate::model::AttestationCheck) -> Outcome + Sync;
@@ -168,6 +172,7 @@ impl RepoChecker {
             attestations: Box::new(|_, _| {
                 Outcome::new(Verdict::Fail, "no attestation is recorded for this item")
             }),
+            probes: None,
         })
     }
 
@@ -177,6 +182,16 @@ impl RepoChecker {
         judge: impl Fn(&str, &crate::model::AttestationCheck) -> Outcome + Sync + 'static,
     ) -> Self {
         self.attestations = Box::new(judge);
+        self
+    }
+
+    /// Runs probe checks with `run`; without it they are skipped, since a
+    /// probe reaches a live service only when the caller asks for it.
+    pub fn with_probes(
+        mut self,
+        run: impl Fn(&str, &crate::model::ProbeCheck) -> Outcome + Sync + 'static,
+    ) -> Self {
+        self.probes = Some(Box::new(run));
         self
     }
 
@@ -348,10 +363,13 @@ impl Checker for RepoChecker {
             CheckKind::Rules(rules) => self.rules(address, check_id, rules),
             CheckKind::File(file) => self.file(file),
             CheckKind::Command(command) => self.command(command),
-            CheckKind::Probe(probe) => Outcome::new(
-                Verdict::Skipped,
-                format!("the live probe `{}` runs with `shipgate probe`", probe.kind),
-            ),
+            CheckKind::Probe(probe) => match &self.probes {
+                Some(run) => run(address, probe),
+                None => Outcome::new(
+                    Verdict::Skipped,
+                    format!("the live probe `{}` runs with --live", probe.kind),
+                ),
+            },
             CheckKind::Attestation(attestation) => (self.attestations)(address, attestation),
         }
     }

@@ -122,6 +122,44 @@ fn redact(ctx: &Context, o: &mut Observation) {
     ctx.redact_json(&mut o.evidence);
 }
 
+/// Runs single probes on demand, one at a time, on a runtime of its own:
+/// what a plan's gates use, each probe check a call.
+pub struct Runner {
+    runtime: tokio::runtime::Runtime,
+    ctx: Context,
+    /// Probes never overlap, for the reason [`run_all`] gives.
+    turn: std::sync::Mutex<()>,
+}
+
+impl Runner {
+    /// `file` gives the targets; secrets come from the process environment.
+    pub fn new(file: &ProbeFile) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the probe runtime: {e}"))?;
+        Ok(Runner {
+            runtime,
+            ctx: Context::new(file.targets.clone()),
+            turn: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// Runs the probe of `kind` with `options` (a plan's probe check); an
+    /// option the kind does not take is an `Error` observation.
+    pub fn run(&self, name: &str, kind: &str, options: &toml::Table) -> Observation {
+        let spec = match ProbeSpec::from_kind_and_options(kind, options) {
+            Ok(spec) => spec,
+            Err(err) => return Observation::misconfigured(name, kind, err),
+        };
+        let _turn = self
+            .turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.runtime.block_on(run_probe(&self.ctx, name, &spec))
+    }
+}
+
 /// Runs probes one after the other: a load or a burst running beside
 /// another probe would distort what that probe measures.
 pub async fn run_all(ctx: &Context, probes: &[NamedProbe]) -> Vec<Observation> {

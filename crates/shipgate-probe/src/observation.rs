@@ -65,6 +65,23 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// A probe that could not run because its configuration is wrong.
+    pub fn misconfigured(name: &str, kind: &str, why: String) -> Self {
+        Observation {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            target: None,
+            url: None,
+            outcome: Outcome::Error,
+            summary: why,
+            checks: Vec::new(),
+            measurements: BTreeMap::new(),
+            evidence: serde_json::Value::Null,
+            duration_ms: 0.0,
+            started_at: 0,
+        }
+    }
+
     pub fn failed_checks(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.iter().filter(|c| !c.passed)
     }

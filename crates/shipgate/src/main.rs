@@ -1,6 +1,7 @@
 //! The `shipgate` command: argument parsing, wiring and exit codes. Anything
 //! worth testing on its own lives in the library crates.
 
+
 use std::borrow::Cow;
 
 use std::io::{IsTerminal, Read, Write};
@@ -200,6 +201,14 @@ struct CheckArgs {
     /// so without this flag they are skipped, never passed.
     #[arg(long)]
     allow_commands: bool,
+    /// Run the plan's live probes against its `[targets]`; without this
+    /// flag they are skipped.
+    #[arg(long)]
+    live: bool,
+    /// With --live: where a target of the plan runs, as NAME=URL.
+    /// Repeatable.
+    #[arg(long = "target", value_name = "NAME=URL", requires = "live")]
+    targets: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -311,7 +320,19 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
             [root] if root.is_dir() => root.clone(),
             _ => PathBuf::from("."),
         };
-        let verdict = judge_plan(plan, &root, args.allow_commands, &engine, report.as_ref())?;
+        let probes = if args.live {
+            Some(probe_runner(plan, &args.targets)?)
+        } else {
+            None
+        };
+        let verdict = judge_plan(
+            plan,
+            &root,
+            args.allow_commands,
+            probes,
+            &engine,
+            report.as_ref(),
+        )?;
         report.head_mut().plan = Some(verdict);
     }
     let report = report.as_ref();
@@ -362,11 +383,12 @@ fn judge_plan(
     path: &Path,
     root: &Path,
     allow_commands: bool,
+    probes: Option<shipgate_probe::Runner>,
     engine: &Engine,
     report: &dyn ReportView,
 ) -> Result<shipgate_core::PlanVerdict, String> {
     let loaded = shipgate_plan::load_path(path).map_err(|e| e.to_string())?;
-    let checker = shipgate_plan::evidence::RepoChecker::new(
+    let mut checker = shipgate_plan::evidence::RepoChecker::new(
         &loaded.plan,
         root,
         report,
@@ -374,6 +396,21 @@ fn judge_plan(
         allow_commands,
     )
     .map_err(|e| format!("cannot read the findings back: {e}"))?;
+    if let Some(runner) = probes {
+        checker = checker.with_probes(move |address, check| {
+            let observation = runner.run(address, &check.kind, &check.options);
+            let verdict = match observation.outcome {
+                shipgate_probe::Outcome::Pass => shipgate_core::Verdict::Pass,
+                // A probe that could not run proves nothing either way.
+                shipgate_probe::Outcome::Fail | shipgate_probe::Outcome::Error => {
+                    shipgate_core::Verdict::Fail
+                }
+            };
+            let recorded = serde_json::to_vec(&observation).unwrap_or_default();
+            shipgate_plan::evaluate::Outcome::new(verdict, observation.summary)
+                .with_inputs(shipgate_plan::evaluate::sha256_hex(&recorded))
+        });
+    }
     let run = shipgate_plan::evaluate::Run {
         origin: shipgate_scan::display_path(path),
         commit: None,
@@ -384,6 +421,17 @@ fn judge_plan(
         &checker,
         &run,
     ))
+}
+
+/// The probes of a plan: its `[targets]`, overridden by `--target`.
+fn probe_runner(plan: &Path, targets: &[String]) -> Result<shipgate_probe::Runner, String> {
+    let mut file = if plan.extension().is_some_and(|e| e == "toml") {
+        shipgate_probe::ProbeFile::read(plan)?
+    } else {
+        shipgate_probe::ProbeFile::default()
+    };
+    file.override_targets(targets)?;
+    shipgate_probe::Runner::new(&file)
 }
 
 fn now_rfc3339() -> String {
@@ -655,7 +703,7 @@ fn sync_plan(
         ..EngineConfig::default()
     })?;
     let report = shipgate_scan::scan_streaming(&engine, &roots, None, &Default::default());
-    let verdict = judge_plan(file, root, allow_commands, &engine, &report)?;
+    let verdict = judge_plan(file, root, allow_commands, None, &engine, &report)?;
     let synced = shipgate_plan::sync::sync(&text, &markdown, &verdict);
     let shown = file.display();
     for change in &synced.changes {

@@ -296,3 +296,55 @@ fn init_writes_a_plan_for_what_the_repository_holds() {
             .is_empty()
     );
 }
+
+/// A loopback service that answers every request with `status`.
+fn serve(status: u16) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            );
+        }
+    });
+    address
+}
+
+#[test]
+fn live_probe_checks_run_only_with_live_and_judge_their_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let healthy = serve(200);
+    let broken = serve(503);
+    fs::write(
+        dir.path().join("shipgate.toml"),
+        format!(
+            "[targets]\napi = \"http://{healthy}\"\nold = \"http://{broken}\"\n\n\
+             [[phase]]\nid = \"validation\"\n\
+             [[phase.gate]]\nid = \"api-answers\"\n\
+             [[phase.gate.check]]\nprobe = {{ kind = \"http\", target = \"api\", path = \"/healthz\" }}\n\
+             [[phase.gate]]\nid = \"old-answers\"\n\
+             [[phase.gate.check]]\nprobe = {{ kind = \"http\", target = \"old\", path = \"/healthz\" }}\n"
+        ),
+    )
+    .expect("plan");
+    let (code, skipped, _) = gates(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(verdict(&skipped, "validation/api-answers"), "skipped");
+
+    let (code, live, report) = gates(dir.path(), &["--live"]);
+    assert_eq!(code, 1, "{}", report["plan"]);
+    assert_eq!(verdict(&live, "validation/api-answers"), "pass");
+    assert_eq!(verdict(&live, "validation/old-answers"), "fail");
+
+    // A target moved with --target is probed there instead.
+    let moved = format!("old=http://{healthy}");
+    let (code, moved, _) = gates(dir.path(), &["--live", "--target", &moved]);
+    assert_eq!(code, 0);
+    assert_eq!(verdict(&moved, "validation/old-answers"), "pass");
+}
