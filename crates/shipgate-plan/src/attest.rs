@@ -786,6 +786,7 @@ pub fn resolve<'a>(plan: &'a Plan, item: &str) -> Result<Vec<Attestable<'a>>, St
     } else if !close.is_empty() {
         message.push_str(&format!("; did you mean {}?", close.join(", ")));
     } else if names.len() <= 12 {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
         message.push_str(&format!("; the attested items are {}", names.join(", ")));
     } else {
         message.push_str(&format!("; the plan has {} attested items", names.len()));

@@ -1,6 +1,7 @@
 //! The `shipgate` command: argument parsing, wiring and exit codes. Anything
 //! worth testing on its own lives in the library crates.
 
+mod attest;
 
 use std::borrow::Cow;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Run the plan's live probes against the running service: HTTP, auth,
     /// rate limits, headers, TLS, idempotency, load, backup drills.
     Probe(ProbeArgs),
+    /// Record that a person vouches for a manual item of the plan, until an
+    /// expiry, in .shipgate/attestations.jsonl; or list those records.
+    Attest(attest::AttestArgs),
     /// Write a shipgate.toml for the repository: the default plan's phases,
     /// with the rule packs that apply to what the repository holds.
     Init {
@@ -219,6 +223,7 @@ fn main() -> ExitCode {
         Command::Explain { rule } => explain(&rule),
         Command::Plan(command) => plan(command),
         Command::Probe(args) => probe(args),
+        Command::Attest(args) => attest::run(args),
         Command::Init { dir, force } => init(&dir, force),
     };
     match result {
