@@ -74,7 +74,7 @@ pub struct RepoChecker {
 /// Runs a probe check of the gate at an address against a live target.
 type RunProbe = dyn Fn(&str, &crate::model::ProbeCheck) -> Outcome + Sync;
 
-/// Judges an attestation check of the gate at an address.
+/// Judges an attestation check, named `phase/gate#check`.
 type JudgeAttestation = dyn Fn(&str, &crate::model::AttestationCheck) -> Outcome + Sync;
 
 /// How much of a command's output is kept for its digest and summary.
@@ -370,7 +370,11 @@ impl Checker for RepoChecker {
                     format!("the live probe `{}` runs with --live", probe.kind),
                 ),
             },
-            CheckKind::Attestation(attestation) => (self.attestations)(address, attestation),
+            // A record for the gate covers each of its checks; one for
+            // `gate#check` only that check.
+            CheckKind::Attestation(attestation) => {
+                (self.attestations)(&format!("{address}#{check_id}"), attestation)
+            }
         }
     }
 }

@@ -401,6 +401,30 @@ fn judge_plan(
         allow_commands,
     )
     .map_err(|e| format!("cannot read the findings back: {e}"))?;
+    let ledger = shipgate_plan::attest::load(root).map_err(|e| e.to_string())?;
+    for problem in &ledger.problems {
+        eprintln!("warning: {problem}");
+    }
+    let owners = loaded.plan.owners.clone();
+    let now = time::OffsetDateTime::now_utc();
+    checker = checker.with_attestations(move |item, check| {
+        let judged = ledger.judge_with_owners(item, check, &owners, now);
+        let verdict = if judged.passed() {
+            shipgate_core::Verdict::Pass
+        } else {
+            shipgate_core::Verdict::Fail
+        };
+        let inputs = judged
+            .record()
+            .map(|r| r.digest.clone())
+            .unwrap_or_default();
+        let outcome = shipgate_plan::evaluate::Outcome::new(verdict, judged.to_string());
+        if inputs.is_empty() {
+            outcome
+        } else {
+            outcome.with_inputs(inputs)
+        }
+    });
     if let Some(runner) = probes {
         checker = checker.with_probes(move |address, check| {
             let observation = runner.run(address, &check.kind, &check.options);
@@ -418,7 +442,7 @@ fn judge_plan(
     }
     let run = shipgate_plan::evaluate::Run {
         origin: shipgate_scan::display_path(path),
-        commit: None,
+        commit: shipgate_plan::attest::head_commit(root),
         at: now_rfc3339(),
     };
     Ok(shipgate_plan::evaluate::evaluate(

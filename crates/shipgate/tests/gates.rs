@@ -42,7 +42,7 @@ fn edit(root: &Path, file: &str, from: &str, to: &str) {
 }
 
 /// Runs the plan and returns the exit code and the verdict of every gate.
-fn gates(root: &Path, extra: &[&str]) -> (i32, Vec<(String, String)>, Value) {
+fn judge(root: &Path, extra: &[&str]) -> (i32, Vec<(String, String)>, Value) {
     let output = shipgate()
         .current_dir(root)
         .args(["check", ".", "--plan", "shipgate.toml", "--format", "json"])
@@ -138,7 +138,7 @@ fn fix_every_defect(root: &Path) {
 #[test]
 fn the_example_plan_fails_for_the_deliberate_defects() {
     let dir = example();
-    let (code, gates, report) = gates(dir.path(), &[]);
+    let (code, gates, report) = judge(dir.path(), &[]);
     assert_eq!(code, 1, "{gates:?}");
     for failed in [
         "security/no-hardcoded-secrets",
@@ -177,7 +177,7 @@ fn the_example_plan_fails_for_the_deliberate_defects() {
 fn the_example_plan_passes_once_the_defects_are_fixed() {
     let dir = example();
     fix_every_defect(dir.path());
-    let (_, gates, report) = gates(dir.path(), &["--allow-commands"]);
+    let (code, gates, report) = judge(dir.path(), &["--allow-commands"]);
     for (address, verdict) in &gates {
         let expected = match address.as_str() {
             // The local stack is out of the plan's required scope.
@@ -188,7 +188,32 @@ fn the_example_plan_passes_once_the_defects_are_fixed() {
         };
         assert_eq!(verdict, expected, "{address}: {}", report["plan"]);
     }
+    assert_eq!(code, 1, "a required gate still waits for its attestation");
+
+    shipgate()
+        .current_dir(dir.path())
+        .args([
+            "attest",
+            "ship/approved",
+            "--by",
+            "dana",
+            "--note",
+            "release review",
+        ])
+        .assert()
+        .success();
+    let (code, gates, report) = judge(dir.path(), &["--allow-commands"]);
+    assert_eq!(code, 0, "{}", report["plan"]);
+    assert_eq!(verdict(&gates, "ship/approved"), "pass");
     assert_eq!(verdict(&gates, "ci/app-compiles"), "pass");
+    // The optional gate still fails; it is shown, and decides nothing.
+    assert_eq!(verdict(&gates, "validation/compose-hardened"), "fail");
+    assert_eq!(report["plan"]["verdict"], "pass");
+    assert_eq!(
+        report["plan"]["gates"][0]["checks"][0]["evidence"]["commit"],
+        Value::Null,
+        "a copy without .git has no commit to record"
+    );
 }
 
 #[test]
@@ -333,18 +358,18 @@ fn live_probe_checks_run_only_with_live_and_judge_their_gate() {
         ),
     )
     .expect("plan");
-    let (code, skipped, _) = gates(dir.path(), &[]);
+    let (code, skipped, _) = judge(dir.path(), &[]);
     assert_eq!(code, 0);
     assert_eq!(verdict(&skipped, "validation/api-answers"), "skipped");
 
-    let (code, live, report) = gates(dir.path(), &["--live"]);
+    let (code, live, report) = judge(dir.path(), &["--live"]);
     assert_eq!(code, 1, "{}", report["plan"]);
     assert_eq!(verdict(&live, "validation/api-answers"), "pass");
     assert_eq!(verdict(&live, "validation/old-answers"), "fail");
 
     // A target moved with --target is probed there instead.
     let moved = format!("old=http://{healthy}");
-    let (code, moved, _) = gates(dir.path(), &["--live", "--target", &moved]);
+    let (code, moved, _) = judge(dir.path(), &["--live", "--target", &moved]);
     assert_eq!(code, 0);
     assert_eq!(verdict(&moved, "validation/old-answers"), "pass");
 }
