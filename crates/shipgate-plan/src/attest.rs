@@ -805,7 +805,7 @@ fn close_matches(wanted: &str, names: &[String]) -> Vec<String> {
     let mut scored: Vec<(usize, &String)> = names
         .iter()
         .filter_map(|name| {
-            let distance = edit_distance(wanted, name);
+            let distance = strsim::levenshtein(wanted, name);
             let gate = name.split('#').next().and_then(|g| g.rsplit('/').next());
             let close = distance <= (wanted.chars().count() / 3).max(2)
                 || gate == Some(wanted_gate)
@@ -819,23 +819,6 @@ fn close_matches(wanted: &str, names: &[String]) -> Vec<String> {
         .take(5)
         .map(|(_, n)| format!("`{n}`"))
         .collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// The commit the repository holding `root` is at, read from `.git`

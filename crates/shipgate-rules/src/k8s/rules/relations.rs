@@ -247,7 +247,7 @@ impl<'a> Namespace<'a> {
                     exact += 1;
                     continue;
                 }
-                let d = distance(value, actual);
+                let d = strsim::levenshtein(value, actual);
                 if d <= (value.len().max(actual.len()) / 3).max(1) {
                     near += 1;
                     edits += d;
@@ -300,24 +300,6 @@ impl<'a> Namespace<'a> {
 /// How much a workload looks like a selector's target: labels equal, labels a
 /// typo away, and (fewer is closer) the edits those typos take.
 type Likeness = (usize, usize, Reverse<usize>);
-
-/// Levenshtein distance, to tell a typo from a different label.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
 
 fn name_of(object: &ObjectInfo) -> &str {
     object.name.as_deref().unwrap_or("?")

@@ -1653,8 +1653,8 @@ fn volume_mount_undefined(object: &Object<'_>, sink: &mut Sink<'_>) {
                 }
                 let closest = defined
                     .iter()
-                    .min_by_key(|d| edit_distance(d, name))
-                    .filter(|d| edit_distance(d, name) <= name.len().max(d.len()) / 2);
+                    .min_by_key(|d| strsim::levenshtein(d, name))
+                    .filter(|d| strsim::levenshtein(d, name) <= name.len().max(d.len()) / 2);
                 let help = match closest {
                     Some(closest) => format!("did you mean `{closest}`?"),
                     None => format!("add a volume named `{name}` to the pod"),
@@ -1671,21 +1671,6 @@ fn volume_mount_undefined(object: &Object<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-}
-
-/// Levenshtein distance, for suggesting the volume that was probably meant.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 const DUPLICATE_VOLUME_NAME: RuleDef = RuleDef {
