@@ -11,7 +11,7 @@ pub mod rule;
 pub mod severity;
 
 pub use finding::{Finding, Fingerprint, Related};
-pub use location::{Location, Position, SourceSpan};
+pub use location::{Location, Position, Revision, SourceSpan};
 pub use report::{FileStats, REPORT_SCHEMA, Report, RuleSummary, Summary, SuppressedFinding};
 pub use rule::{Alias, Category, Example, RuleMeta, Tool};
 pub use severity::Severity;
