@@ -308,6 +308,7 @@ pub fn scan_with(
 }
 
 pub mod helm;
+pub mod history;
 pub mod kustomize;
 
 mod crds;
