@@ -528,6 +528,11 @@ fn search(repo: &gix::Repository, job: &Job, context: &Context<'_>) -> Searched 
     let mut added = vec![true; lines.len()];
     for old in &job.olds {
         let Some(old) = old else { continue };
+        // An old version over the limit is not read: against it, every line
+        // counts as added, which errs towards searching more.
+        if !matches!(repo.find_header(*old), Ok(header) if header.size() <= context.max_size) {
+            continue;
+        }
         let Ok(old) = repo.find_object(*old) else {
             continue;
         };
