@@ -126,8 +126,9 @@ impl Finding {
 
     /// Order used by every renderer: by path, then position, then rule.
     /// The canonical order of findings: by file, position, rule, then what
-    /// differs between findings of one rule at one place.
-    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str) {
+    /// differs between findings of one rule at one place (the same secret
+    /// found in several commits differs only by commit).
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str, &str) {
         let (line, column) = self
             .location
             .span
@@ -139,6 +140,10 @@ impl Finding {
             &self.rule,
             &self.message,
             &self.fingerprint.0,
+            self.location
+                .revision
+                .as_ref()
+                .map_or("", |r| r.commit.as_str()),
         )
     }
 }

@@ -84,6 +84,35 @@ pub struct Location {
     /// fingerprints so that baselines survive unrelated edits.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub logical: String,
+    /// The commit whose version of `path` this is, for places found in a
+    /// repository's history: the file on disk may differ or be gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// A commit, as a finding in a repository's history names it.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct Revision {
+    /// The commit's full object id, in hexadecimal.
+    pub commit: String,
+    /// When its author made it: ISO 8601 with the author's UTC offset, such
+    /// as `2026-01-02T10:30:00+01:00`.
+    pub author_date: String,
+}
+
+impl Revision {
+    /// The first twelve hexadecimal digits, as people quote commits.
+    pub fn short(&self) -> &str {
+        self.commit.get(..12).unwrap_or(&self.commit)
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "commit {} ({})", self.short(), self.author_date)
+    }
 }
 
 impl Location {
@@ -92,6 +121,7 @@ impl Location {
             path: path.into(),
             span: None,
             logical: String::new(),
+            revision: None,
         }
     }
 
@@ -100,11 +130,17 @@ impl Location {
             path: path.into(),
             span: Some(span),
             logical: String::new(),
+            revision: None,
         }
     }
 
     pub fn with_logical(mut self, logical: impl Into<String>) -> Self {
         self.logical = logical.into();
+        self
+    }
+
+    pub fn with_revision(mut self, revision: Revision) -> Self {
+        self.revision = Some(revision);
         self
     }
 
@@ -115,6 +151,9 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(revision) = &self.revision {
+            write!(f, "{revision} ")?;
+        }
         match self.span {
             Some(span) => write!(f, "{}:{}:{}", self.path, span.start.line, span.start.column),
             None => f.write_str(&self.path),
@@ -139,5 +178,25 @@ mod tests {
             "k8s/api.yaml:3:7"
         );
         assert_eq!(Location::file("Dockerfile").to_string(), "Dockerfile");
+    }
+
+    #[test]
+    fn a_revision_leads_the_label() {
+        let revision = Revision {
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            author_date: "2026-01-02T10:30:00+01:00".into(),
+        };
+        assert_eq!(revision.short(), "0123456789ab");
+        let location = Location::at("k8s/api.yaml", SourceSpan::line(3)).with_revision(revision);
+        assert_eq!(
+            location.to_string(),
+            "commit 0123456789ab (2026-01-02T10:30:00+01:00) k8s/api.yaml:3:1"
+        );
+        // Bad input degrades, never panics.
+        let odd = Revision {
+            commit: format!("a{}", "é".repeat(6)),
+            author_date: String::new(),
+        };
+        assert_eq!(odd.short(), odd.commit);
     }
 }

@@ -67,6 +67,14 @@ pub struct FileStats {
     /// Kubernetes objects seen across all files.
     #[serde(default)]
     pub objects: u64,
+    /// Commits whose added lines were searched (`--history`); files then
+    /// count each file as one commit changed it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commits: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

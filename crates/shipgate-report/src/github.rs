@@ -35,7 +35,17 @@ fn command(finding: &Finding) -> String {
         Severity::Info => "notice",
     };
     let mut properties = vec![format!("file={}", escape_property(&finding.location.path))];
-    if let Some(span) = finding.location.span.filter(|s| s.start.line > 0) {
+    let mut message = String::new();
+    let span = finding.location.span.filter(|s| s.start.line > 0);
+    if let Some(revision) = &finding.location.revision {
+        // A line of an older commit would be pinned to whatever the file
+        // holds there today: the annotation names the file, the message
+        // names the commit and the line.
+        message = match span {
+            Some(span) => format!("{revision}, line {}: ", span.start.line),
+            None => format!("{revision}: "),
+        };
+    } else if let Some(span) = span {
         properties.push(format!("line={}", span.start.line));
         let has_end = span.end > span.start;
         if has_end && span.end.line > span.start.line {
@@ -49,7 +59,7 @@ fn command(finding: &Finding) -> String {
         }
     }
     properties.push(format!("title={}", escape_property(&finding.rule)));
-    let mut message = finding.message.clone();
+    message.push_str(&finding.message);
     if let Some(help) = &finding.help {
         message.push_str("\nhelp: ");
         message.push_str(help);
@@ -132,5 +142,19 @@ mod tests {
         assert_eq!(command(&f), "::notice file=a,title=k8s/x::bad");
         let f = finding(Severity::Info, Location::at("a", SourceSpan::line(4)));
         assert_eq!(command(&f), "::notice file=a,line=4,col=1,title=k8s/x::bad");
+    }
+
+    #[test]
+    fn history_names_the_commit_and_line_in_the_message() {
+        let revision = shipgate_core::Revision {
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            author_date: "2026-01-02T10:30:00+00:00".into(),
+        };
+        let location = Location::at(".env", SourceSpan::line(4)).with_revision(revision);
+        let f = finding(Severity::Error, location);
+        assert_eq!(
+            command(&f),
+            "::error file=.env,title=k8s/x::commit 0123456789ab (2026-01-02T10:30:00+00:00), line 4: bad"
+        );
     }
 }

@@ -94,7 +94,15 @@ fn write_summary(
     } else {
         format!(" ({})", silenced.join(", "))
     };
-    let checked = format!("{} checked.", count(report.files.scanned, "file"));
+    let checked = if report.files.commits > 0 {
+        format!(
+            "{} checked in {}.",
+            count(report.files.scanned, "changed file"),
+            count(report.files.commits, "commit")
+        )
+    } else {
+        format!("{} checked.", count(report.files.scanned, "file"))
+    };
 
     let (line, color) = if found.is_empty() {
         (
@@ -140,7 +148,15 @@ fn finding_group<'a>(finding: &'a Finding, files: &mut Files<'_>) -> Group<'a> {
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
     };
-    let path = sanitize(&finding.location.path, false);
+    let path = match &finding.location.revision {
+        // The label names the version: a line of history is not the file on disk.
+        Some(revision) => Cow::Owned(format!(
+            "{} {}",
+            sanitize(&revision.to_string(), false),
+            sanitize(&finding.location.path, false)
+        )),
+        None => sanitize(&finding.location.path, false),
+    };
     let primary: Element<'a> = match files.excerpt(&finding.location) {
         Some(excerpt) => excerpt.snippet(path, AnnotationKind::Primary, None).into(),
         None => origin(path, finding.location.span).into(),
@@ -259,6 +275,12 @@ impl<'s> Files<'s> {
     }
 
     fn excerpt(&mut self, location: &Location) -> Option<Excerpt> {
+        // A place in an older commit: the file on disk at that path holds other
+        // text (or nothing), and its lines must not be shown as if they were
+        // the finding's, least of all unmasked.
+        if location.revision.is_some() {
+            return None;
+        }
         let span = location.span?;
         let file = self.load(&location.path)?;
         let text = file.text.as_ref();
@@ -310,6 +332,7 @@ mod tests {
             path: path.to_owned(),
             span,
             logical: String::new(),
+            revision: None,
         };
         Finding::new(
             "k8s/rule",

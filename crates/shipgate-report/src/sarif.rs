@@ -246,6 +246,20 @@ fn result(finding: &Finding, rules: &Rules) -> SarifResult {
         .and_then(|index| i64::try_from(*index).ok());
     result.level = Some(result_level(finding.severity));
     result.locations = Some(vec![location(&finding.location, None)]);
+    if let Some(revision) = &finding.location.revision {
+        // SARIF locations have no place for a version: the region is in the
+        // file as this commit has it, which the properties name.
+        result.properties = Some(PropertyBag {
+            additional_properties: BTreeMap::from([
+                ("commit".to_owned(), Value::from(revision.commit.as_str())),
+                (
+                    "authorDate".to_owned(),
+                    Value::from(revision.author_date.as_str()),
+                ),
+            ]),
+            ..PropertyBag::default()
+        });
+    }
     if !finding.related.is_empty() {
         result.related_locations = Some(
             finding

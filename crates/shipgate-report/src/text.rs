@@ -124,12 +124,19 @@ pub(crate) fn sanitize(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(clean)
 }
 
-/// `path:line:col`, or the path alone when the position is unknown or zero.
+/// `path:line:col`, or the path alone when the position is unknown or zero;
+/// a place in history is led by its commit.
 pub(crate) fn location_label(location: &Location) -> String {
-    match location.span {
-        Some(span) if span.start.line > 0 && span.start.column > 0 => location.to_string(),
+    let label = match location.span {
+        Some(span) if span.start.line > 0 && span.start.column > 0 => {
+            return location.to_string();
+        }
         Some(span) if span.start.line > 0 => format!("{}:{}", location.path, span.start.line),
         _ => location.path.clone(),
+    };
+    match &location.revision {
+        Some(revision) => format!("{revision} {label}"),
+        None => label,
     }
 }
 

@@ -343,6 +343,7 @@ pub fn scan_streaming(
 }
 
 pub mod helm;
+pub mod history;
 pub mod kustomize;
 
 mod spill;

@@ -190,6 +190,12 @@ struct CheckArgs {
     /// KEY=VALUE; applied last. Repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
     helm_set: Vec<String>,
+    /// Search the lines that every commit of REV-RANGE added for credentials,
+    /// instead of the files on disk: `A..B`, `A...B`, or one revision for all
+    /// commits reachable from it (default: HEAD). Runs the secrets rules only;
+    /// paths go before this flag, or give the range as --history=REV-RANGE.
+    #[arg(long, value_name = "REV-RANGE", num_args = 0..=1)]
+    history: Option<Option<String>>,
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -238,10 +244,16 @@ fn main() -> ExitCode {
 /// Source text for snippets: read back from disk, or kept from standard input.
 struct Sources {
     stdin: Option<String>,
+    /// Findings of `--history` lie in older versions of their files: the
+    /// files on disk hold other lines.
+    disk: bool,
 }
 
 impl SourceProvider for Sources {
     fn source(&self, path: &str) -> Option<Cow<'_, str>> {
+        if !self.disk {
+            return None;
+        }
         if path == STDIN_PATH {
             return self.stdin.as_deref().map(Cow::Borrowed);
         }
@@ -255,11 +267,22 @@ const STDIN_PATH: &str = "<stdin>";
 fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let format: Format = args.format.parse().map_err(|e| format!("{e}"))?;
     let fail_on: Severity = args.fail_on.parse()?;
+    let history = args.history.as_ref().map(Option::as_deref);
+    let select = match history {
+        // History is searched for credentials only: the other packs judge
+        // what is deployed, which is the tree as it is now.
+        Some(_) if args.select.is_empty() => vec!["secrets".to_owned()],
+        _ => args.select.clone(),
+    };
+    let repository_roots = match history {
+        Some(_) => Vec::new(),
+        None => shipgate_scan::repository_roots(&args.paths),
+    };
     let engine = Engine::new(EngineConfig {
-        select: args.select.clone(),
+        select,
         ignore: args.ignore.clone(),
         max_file_size: args.max_file_size,
-        repository_roots: shipgate_scan::repository_roots(&args.paths),
+        repository_roots,
         kube_version: args.kube_version,
         severities: args.severities.clone(),
         ..EngineConfig::default()
@@ -278,7 +301,23 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
 
     let from_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut stdin_text = None;
-    let report = if from_stdin {
+    let report = if let Some(range) = history {
+        if from_stdin {
+            return Err("--history reads a repository, not standard input".into());
+        }
+        for path in &args.paths {
+            if std::fs::symlink_metadata(path).is_err() {
+                return Err(format!("{}: no such file or folder", path.display()));
+            }
+        }
+        let report: Box<dyn ReportView> = Box::new(shipgate_scan::history::scan_history(
+            &engine,
+            &args.paths,
+            range,
+            baseline.as_ref(),
+        )?);
+        report
+    } else if from_stdin {
         if args.paths.len() > 1 {
             return Err("`-` (standard input) cannot be combined with other paths".into());
         }
@@ -356,7 +395,10 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let sources = Sources { stdin: stdin_text };
+    let sources = Sources {
+        stdin: stdin_text,
+        disk: history.is_none(),
+    };
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
