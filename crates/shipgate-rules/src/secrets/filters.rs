@@ -273,7 +273,9 @@ fn random_part(part: &str) -> bool {
         && part.bytes().any(|b| b.is_ascii_digit())
 }
 
-/// `settings.API_KEY`, `self.password`: a path of names, not a value.
+/// `settings.API_KEY`, `self.password`: a path of names, not a value. A
+/// random password with a dot (`wiQt60cvd8TsUC.gIu`) is no path: names do
+/// not mix both cases with digits scattered through them.
 fn is_identifier_path(value: &str) -> bool {
     let mut segments = value.split('.');
     let identifier = |s: &str| {
@@ -281,8 +283,23 @@ fn is_identifier_path(value: &str) -> bool {
             && s.len() < 24
             && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !scrambled(s)
     };
     value.contains('.') && segments.all(identifier)
+}
+
+/// Both cases, and digits in two or more separate runs: how random text
+/// looks, and how names rarely do (`user2`, `v1Api`, `utf8Name` have one run).
+fn scrambled(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let digit_runs = bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| b.is_ascii_digit() && (*i == 0 || !bytes[i - 1].is_ascii_digit()))
+        .count();
+    digit_runs >= 2
+        && bytes.iter().any(u8::is_ascii_uppercase)
+        && bytes.iter().any(u8::is_ascii_lowercase)
 }
 
 /// Files whose assignments are code: there an unquoted value is an

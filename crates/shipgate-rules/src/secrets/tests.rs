@@ -407,3 +407,30 @@ fn keywords_inside_other_keywords_still_trigger_their_detectors() {
     );
     assert_eq!(found[0].0, "secrets/netrc-password");
 }
+
+/// Values that random draws produced and the pack once let through: a
+/// password with a dot read as `object.field`, and a Datadog key whose hex
+/// digits happen to repeat.
+#[test]
+fn random_values_that_resemble_names_or_repeat_are_still_found() {
+    let password = ["wiQt60cvd8", "TsUC.gIu"].concat();
+    let found = hits(".env.local", &format!("DB_PASSWORD={password}\n"));
+    assert!(found.iter().any(|(_, s)| *s == password), "{found:?}");
+    // Names keep being names: one digit run, or one case.
+    for reference in [
+        "settings.dbPassword2",
+        "config.db_password",
+        "self.v1Secret",
+    ] {
+        let found = hits("app.py", &format!("DB_PASSWORD = {reference}\n"));
+        assert!(found.is_empty(), "{reference}: {found:?}");
+    }
+    let key = ["a25ababfa84aafd8", "0028a0aaff88b439"].concat();
+    let found = hits("app.ts", &format!("export const ddApiKey = \"{key}\";\n"));
+    assert!(
+        found
+            .iter()
+            .any(|(id, s)| id == "secrets/datadog-api-key" && *s == key),
+        "{found:?}"
+    );
+}
