@@ -227,8 +227,15 @@ struct Page {
     limit: Option<i64>,
 }
 
-fn limit(requested: Option<i64>, default: i64) -> i64 {
-    requested.unwrap_or(default).clamp(1, 1000)
+fn limit(requested: Option<i64>, default: i64) -> ApiResult<i64> {
+    match requested {
+        None => Ok(default),
+        Some(n @ 1..=1000) => Ok(n),
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "limit is from 1 to 1000",
+        )),
+    }
 }
 
 async fn runs(
@@ -240,7 +247,7 @@ async fn runs(
     caller.owns(&project)?;
     let rows = state
         .store
-        .runs(caller.project.id, page.before, limit(page.limit, 50))
+        .runs(caller.project.id, page.before, limit(page.limit, 50)?)
         .await?;
     Ok(Json(rows))
 }
@@ -267,7 +274,7 @@ async fn trends(
     caller.owns(&project)?;
     let mut rows = state
         .store
-        .runs(caller.project.id, page.before, limit(page.limit, 100))
+        .runs(caller.project.id, page.before, limit(page.limit, 100)?)
         .await?;
     rows.reverse();
     Ok(Json(
@@ -332,11 +339,19 @@ async fn findings(
     Query(query): Query<FindingQuery>,
 ) -> ApiResult<Json<Value>> {
     caller.run(&state, id).await?;
+    if let Some(severity) = query.severity.as_deref()
+        && !["error", "warning", "info"].contains(&severity)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "severity is error, warning or info",
+        ));
+    }
     let filter = FindingFilter {
         rule: query.rule.filter(|s| !s.is_empty()),
         severity: query.severity.filter(|s| !s.is_empty()),
         path: query.path.filter(|s| !s.is_empty()),
-        limit: limit(query.limit, 1000),
+        limit: limit(query.limit, 1000)?,
     };
     Ok(Json(json!(state.store.findings(id, &filter).await?)))
 }
