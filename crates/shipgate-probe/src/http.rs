@@ -532,3 +532,39 @@ mod tests {
         assert!(!cut.contains('\u{FFFD}'));
     }
 }
+
+/// Posts a JSON document with a bearer token, on a runtime of its own and
+/// with the TLS setup of the probes, and returns the answer's status and
+/// body. What `shipgate check --upload` sends its report with.
+pub fn post_json(
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(client_config(None)?)
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("shipgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+    runtime.block_on(async {
+        let response = client
+            .post(url)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| error_chain(&e))?;
+        Ok((status, text))
+    })
+}

@@ -2,6 +2,8 @@
 //! worth testing on its own lives in the library crates.
 
 mod attest;
+mod serve;
+mod upload;
 
 use std::borrow::Cow;
 
@@ -58,6 +60,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the server: keeps the reports CI uploads, serves the API and
+    /// the dashboard.
+    Serve(serve::ServeArgs),
+    /// Administer the server's data: tokens.
+    #[command(subcommand)]
+    Server(serve::ServerCommand),
 }
 
 #[derive(clap::Args)]
@@ -219,6 +227,10 @@ struct CheckArgs {
     /// Repeatable.
     #[arg(long = "target", value_name = "NAME=URL", requires = "live")]
     targets: Vec<String>,
+    /// Also send the JSON report to the shipgate server at URL, with the
+    /// project token in SHIPGATE_TOKEN.
+    #[arg(long, value_name = "URL")]
+    upload: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -231,6 +243,8 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe(args),
         Command::Attest(args) => attest::run(args),
         Command::Init { dir, force } => init(&dir, force),
+        Command::Serve(args) => serve::serve(args),
+        Command::Server(command) => serve::server(command),
     };
     match result {
         Ok(code) => code,
@@ -414,6 +428,9 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         root_uri: root_uri(),
     };
     write_report(report, format, &sources, &options, args.output.as_ref())?;
+    if let Some(url) = &args.upload {
+        upload::upload(report, url)?;
+    }
     let failed = match &report.head().plan {
         Some(plan) => plan.failed(),
         None => report.head().summary.at_least(fail_on) > 0,
