@@ -40,7 +40,9 @@ pub fn history(runs: &[RunRow]) -> String {
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let slot = WIDTH / runs.len() as f64;
+    // A few runs keep narrow bars from the left, rather than a bar the
+    // width of the chart.
+    let slot = (WIDTH / runs.len() as f64).min(24.0);
     let bar = (slot * 0.7).max(1.0);
     let _ = write!(
         svg,

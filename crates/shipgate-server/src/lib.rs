@@ -257,6 +257,15 @@ pub(crate) fn format_time(unix: i64) -> String {
 /// How long to wait between two passes of the retention sweep.
 pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
+/// Runs `future` on a runtime of its own, for callers that have none (the CLI).
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    Ok(runtime.block_on(future))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,13 +288,4 @@ mod tests {
         assert!(valid_project_name("shop-api.v2").is_ok());
         assert!(valid_project_name("../x").is_err());
     }
-}
-
-/// Runs `future` on a runtime of its own, for callers that have none (the CLI).
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    Ok(runtime.block_on(future))
 }

@@ -447,9 +447,7 @@ async fn upload_and_read(server: Server) {
         "{}",
         changes.body
     );
-    let new_only = server
-        .get(&format!("/projects/shop/findings?new=1"), None)
-        .await;
+    let new_only = server.get("/projects/shop/findings?new=1", None).await;
     assert!(new_only.body.contains("3 findings"), "{}", new_only.body);
 
     let metrics = server.get("/metrics", None).await.body;

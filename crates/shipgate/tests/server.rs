@@ -448,3 +448,19 @@ fn the_api_answers_as_its_openapi_document_says() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_servers_own_deployment_passes_shipgate() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/server");
+    let output = Command::new(bin())
+        .arg("check")
+        .arg(&deploy)
+        .output()
+        .expect("check");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
