@@ -55,7 +55,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limiter: ops::RateLimiter,
     pub metrics: ops::Metrics,
-    pub sessions: pages::Sessions,
     pub dashboard_login: bool,
 }
 
@@ -65,7 +64,6 @@ impl AppState {
             store,
             limiter: ops::RateLimiter::per_minute(config.ingest_per_minute),
             metrics: ops::Metrics::default(),
-            sessions: pages::Sessions::default(),
             dashboard_login: config.dashboard_login,
         })
     }

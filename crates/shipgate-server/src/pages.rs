@@ -2,8 +2,8 @@
 //! script. Open to anyone who can reach a loopback listener; otherwise a
 //! viewer's token (`shipgate server token create --viewer`) opens a session.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -111,30 +111,29 @@ fn page(template: impl Template) -> PageResult {
     Ok(Html(template.render()?).into_response())
 }
 
-/// Dashboard sessions, by the SHA-256 of their cookie, with their expiry.
-/// Kept in memory: a restart asks viewers to log in again.
-#[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, i64>>);
+/// Dashboard sessions, kept in the database by the SHA-256 of their
+/// cookie, so that every replica knows them and a restart keeps them.
+struct Sessions;
 
 impl Sessions {
-    fn open(&self) -> Result<String, PageError> {
+    async fn open(state: &AppState) -> Result<String, PageError> {
         let id = crate::new_secret("").map_err(|_| PageError::Forbidden("no randomness"))?;
-        let now = crate::now();
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, expiry| *expiry > now);
-        map.insert(crate::hash_token(&id), now + SESSION_SECONDS);
+        state
+            .store
+            .add_session(&crate::hash_token(&id), crate::now() + SESSION_SECONDS)
+            .await?;
         Ok(id)
     }
 
-    fn valid(&self, id: &str) -> bool {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&crate::hash_token(id))
-            .is_some_and(|expiry| *expiry > crate::now())
+    async fn valid(state: &AppState, id: &str) -> Result<bool, PageError> {
+        Ok(state
+            .store
+            .session_valid(&crate::hash_token(id), crate::now())
+            .await?)
     }
 
-    fn close(&self, id: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&crate::hash_token(id));
+    async fn close(state: &AppState, id: &str) -> Result<(), PageError> {
+        Ok(state.store.end_session(&crate::hash_token(id)).await?)
     }
 }
 
@@ -166,7 +165,7 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
             return Ok(Viewer { logged_in: false });
         }
         match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(id) if state.sessions.valid(id) => Ok(Viewer { logged_in: true }),
+            Some(id) if Sessions::valid(state, id).await? => Ok(Viewer { logged_in: true }),
             _ => Err(PageError::Login),
         }
     }
@@ -598,7 +597,7 @@ async fn login(
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
-    let session = state.sessions.open()?;
+    let session = Sessions::open(&state).await?;
     let secure = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes() == b"https");
@@ -616,7 +615,7 @@ async fn login(
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> PageResult {
     same_origin(&headers)?;
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions.close(id);
+        Sessions::close(&state, id).await?;
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(

@@ -150,6 +150,10 @@ pub trait Store: Send + Sync {
     async fn fingerprints(&self, run_id: i64) -> StoreResult<Vec<String>>;
     /// The newest passing run of the project older than `run_id`.
     async fn last_green_before(&self, project_id: i64, run_id: i64) -> StoreResult<Option<RunRow>>;
+    /// Records a dashboard session, and forgets the expired ones.
+    async fn add_session(&self, hash: &str, expires_at: i64) -> StoreResult<()>;
+    async fn session_valid(&self, hash: &str, now: i64) -> StoreResult<bool>;
+    async fn end_session(&self, hash: &str) -> StoreResult<()>;
     /// Deletes runs received before `cutoff`, keeping each project's newest.
     async fn prune(&self, cutoff: i64) -> StoreResult<u64>;
 }
@@ -416,6 +420,40 @@ macro_rules! sql_store {
                     .bind(run_id)
                     .fetch_optional(&self.pool)
                     .await?)
+            }
+
+            async fn add_session(&self, hash: &str, expires_at: i64) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                    .bind(crate::now())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO sessions (hash, expires_at) VALUES ($1, $2)")
+                    .bind(hash)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session_valid(&self, hash: &str, now: i64) -> StoreResult<bool> {
+                let (count,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM sessions WHERE hash = $1 AND expires_at > $2",
+                )
+                .bind(hash)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(count > 0)
+            }
+
+            async fn end_session(&self, hash: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE hash = $1")
+                    .bind(hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn prune(&self, cutoff: i64) -> StoreResult<u64> {

@@ -653,6 +653,38 @@ async fn off_loopback_the_dashboard_needs_a_viewer_token() {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Log out"));
+    // Another replica on the same database knows the session.
+    let replica = start(server.location.clone(), None, |c| c.dashboard_login = true).await;
+    let page = replica
+        .send(
+            Request::get("/")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Logging out ends it everywhere.
+    let out = replica
+        .send(
+            Request::post("/logout")
+                .header(header::HOST, "dash.example")
+                .header(header::ORIGIN, "https://dash.example")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let page = server
+        .send(
+            Request::get("/")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
     let wrong = server
         .send(
             Request::get("/")

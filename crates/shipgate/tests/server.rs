@@ -464,3 +464,71 @@ fn the_servers_own_deployment_passes_shipgate() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn sigterm_lets_uploads_under_way_finish_and_exits_cleanly() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let token = token(data.path(), "shop");
+    let mut server = Server::start(data.path());
+    let report = serde_json::json!({
+        "schema": "shipgate.report/v1",
+        "tool": {"name": "shipgate", "version": "0.1.0"},
+        "roots": ["."],
+        "summary": {"errors": 0, "warnings": 0, "infos": 0, "suppressed": 0, "baselined": 0},
+        "files": {"scanned": 1, "skipped": 0, "bytes": 10},
+        "findings": []
+    })
+    .to_string();
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, token, report) = (server.addr.clone(), token.clone(), report.clone());
+            let acknowledged = acknowledged.clone();
+            std::thread::spawn(move || {
+                let stop_at = Instant::now() + Duration::from_secs(60);
+                while Instant::now() < stop_at {
+                    match try_http(
+                        &addr,
+                        "POST",
+                        "/api/v1/runs",
+                        Some(&token),
+                        report.as_bytes(),
+                    ) {
+                        Ok((201, body)) => {
+                            let v: Value = serde_json::from_str(&body).expect("json");
+                            acknowledged.lock().unwrap().push(v["id"].as_i64().unwrap());
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 20 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = server.child.wait().expect("wait");
+    assert!(exit.success(), "{exit:?}");
+    for worker in workers {
+        let _ = worker.join();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let server = Server::start(data.path());
+    let (_, body) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/projects/shop/runs?limit=1000",
+        Some(&token),
+        b"",
+    );
+    let stored = serde_json::from_str::<Value>(&body).expect("json");
+    let stored = stored.as_array().expect("runs");
+    for id in &acknowledged {
+        assert!(stored.iter().any(|r| r["id"] == *id), "run {id} is gone");
+    }
+}

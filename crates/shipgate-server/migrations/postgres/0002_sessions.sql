@@ -1,0 +1,6 @@
+-- Dashboard sessions, by the SHA-256 of their cookie, shared by every
+-- replica of the server.
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
