@@ -2,7 +2,7 @@
 //! script. Open to anyone who can reach a loopback listener; otherwise a
 //! viewer's token (`shipgate server token create --viewer`) opens a session.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use askama::Template;
@@ -293,12 +293,21 @@ impl RunLine {
     }
 }
 
+/// One gate's verdicts over the runs of the history, oldest first; `None`
+/// where a run had no such gate.
+pub struct GateHistory {
+    pub address: String,
+    pub title: String,
+    pub cells: Vec<(i64, Option<String>)>,
+}
+
 #[derive(Template)]
 #[template(path = "project.html")]
 struct ProjectPage {
     logged_in: bool,
     name: String,
     chart: String,
+    gate_history: Vec<GateHistory>,
     runs: Vec<RunLine>,
     latest: Option<i64>,
 }
@@ -317,11 +326,33 @@ async fn project(
     let latest = runs.first().map(|r| r.id);
     runs.reverse();
     let chart = chart::history(&runs);
+    // The gates of the newest run, each with its verdicts over the last 30.
+    let recent: Vec<i64> = runs.iter().rev().take(30).rev().map(|r| r.id).collect();
+    let mut verdicts: HashMap<(i64, String), String> = HashMap::new();
+    let mut order: Vec<(String, String)> = Vec::new();
+    for (run_id, gate) in state.store.gates_of_runs(&recent).await? {
+        if Some(run_id) == latest && !order.iter().any(|(a, _)| *a == gate.address) {
+            order.push((gate.address.clone(), gate.title.clone()));
+        }
+        verdicts.insert((run_id, gate.address), gate.verdict);
+    }
+    let gate_history = order
+        .into_iter()
+        .map(|(address, title)| GateHistory {
+            cells: recent
+                .iter()
+                .map(|id| (*id, verdicts.get(&(*id, address.clone())).cloned()))
+                .collect(),
+            address,
+            title,
+        })
+        .collect();
     runs.reverse();
     page(ProjectPage {
         logged_in: viewer.logged_in,
         name: project.name,
         chart,
+        gate_history,
         runs: runs.into_iter().map(RunLine::new).collect(),
         latest,
     })

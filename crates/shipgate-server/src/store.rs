@@ -146,6 +146,8 @@ pub trait Store: Send + Sync {
     async fn run(&self, id: i64) -> StoreResult<Option<(i64, RunRow)>>;
     async fn report(&self, id: i64) -> StoreResult<Option<String>>;
     async fn gates(&self, run_id: i64) -> StoreResult<Vec<GateRow>>;
+    /// The gates of several runs, as `(run id, gate)`.
+    async fn gates_of_runs(&self, run_ids: &[i64]) -> StoreResult<Vec<(i64, GateRow)>>;
     async fn findings(&self, run_id: i64, filter: &FindingFilter) -> StoreResult<Vec<FindingRow>>;
     async fn fingerprints(&self, run_id: i64) -> StoreResult<Vec<String>>;
     /// The newest passing run of the project older than `run_id`.
@@ -367,6 +369,24 @@ macro_rules! sql_store {
                 .await?)
             }
 
+            async fn gates_of_runs(&self, run_ids: &[i64]) -> StoreResult<Vec<(i64, GateRow)>> {
+                if run_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let params: Vec<String> = (1..=run_ids.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT run_id, address, phase, title, required, verdict FROM gates \
+                     WHERE run_id IN ({}) ORDER BY run_id, position",
+                    params.join(", ")
+                );
+                let mut query = sqlx::query_as::<$db, RunGate>(&sql);
+                for id in run_ids {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|r| (r.run_id, r.gate)).collect())
+            }
+
             async fn findings(
                 &self,
                 run_id: i64,
@@ -475,6 +495,13 @@ macro_rules! sql_store {
             }
         }
     };
+}
+
+#[derive(sqlx::FromRow)]
+struct RunGate {
+    run_id: i64,
+    #[sqlx(flatten)]
+    gate: GateRow,
 }
 
 #[derive(sqlx::FromRow)]

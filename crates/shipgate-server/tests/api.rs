@@ -394,6 +394,17 @@ async fn upload_and_read(server: Server) {
     let page = server.get("/projects/shop", None).await;
     assert!(page.body.contains("<svg"), "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/runs/{first_id}\"")));
+    // Each gate's verdicts over the runs, linked to the gate in each run.
+    assert!(
+        page.body.contains(&format!(
+            "class=\"dot v-fail\" href=\"/runs/{first_id}#gate-security-no-hardcoded-secrets\""
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!(
+        "class=\"dot v-pass\" href=\"/runs/{second_id}#gate-security-no-hardcoded-secrets\""
+    )));
     let run_page = server.get(&format!("/runs/{first_id}"), None).await;
     assert!(
         run_page
