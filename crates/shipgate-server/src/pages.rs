@@ -230,6 +230,8 @@ pub struct Card {
 struct ScorecardPage {
     logged_in: bool,
     columns: Vec<String>,
+    /// Per column: services that passed, failed, and were blocked there.
+    totals: Vec<(usize, usize, usize)>,
     cards: Vec<Card>,
     ready: usize,
     failing: usize,
@@ -264,8 +266,20 @@ async fn scorecard(viewer: Viewer, State(state): State<Arc<AppState>>) -> PageRe
             }
         })
         .collect::<Vec<_>>();
+    let totals = (0..columns.len())
+        .map(|i| {
+            let count = |verdict: &str| {
+                cards
+                    .iter()
+                    .filter(|c| c.cells[i].as_ref().is_some_and(|p| p.verdict == verdict))
+                    .count()
+            };
+            (count("pass"), count("fail"), count("blocked"))
+        })
+        .collect();
     page(ScorecardPage {
         logged_in: viewer.logged_in,
+        totals,
         failing: cards.len() - ready,
         ready,
         columns,

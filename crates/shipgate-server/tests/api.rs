@@ -391,6 +391,14 @@ async fn upload_and_read(server: Server) {
         scorecard.body
     );
     assert!(scorecard.body.contains("1 ready"));
+    // The newest run passed every phase: one service passed each.
+    assert!(
+        scorecard
+            .body
+            .contains("<span class=\"n-pass\">1</span> / <span class=\"n-err\">0</span>"),
+        "{}",
+        scorecard.body
+    );
     let page = server.get("/projects/shop", None).await;
     assert!(page.body.contains("<svg"), "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/runs/{first_id}\"")));
