@@ -3,8 +3,8 @@ use std::collections::{HashMap, HashSet};
 use shipgate_core::{
     Finding, Fingerprint, Location, Report, RuleSummary, Severity, SourceSpan, SuppressedFinding,
 };
-use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
+use shipgate_syntax::{LazyLineIndex, LineIndex};
 
 use crate::artifact::ArtifactKind;
 use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, Sink};
@@ -234,12 +234,12 @@ impl Engine {
             let instructions = crate::docker::instruction_lines(text, &lines);
             suppress::scan_comments(path, text, &lines, &instructions, &mut collector);
             crate::docker::run(&self.enabled, path, text, &lines, &mut outcome.findings);
-            lines
+            LazyLineIndex::built(text, lines)
         } else if kind.is_yaml() {
             let stream = self.check_yaml(path, text, kind, role, &mut collector, &mut outcome);
-            stream.lines
+            LazyLineIndex::built(text, stream.lines)
         } else {
-            let lines = LineIndex::new(text);
+            let lines = LazyLineIndex::new(text);
             suppress::scan_text_comments(path, text, &lines, &mut collector);
             lines
         };
@@ -452,14 +452,14 @@ impl Engine {
     /// Fingerprints name the rule, the file and the logical place (or, for
     /// findings without one, the text of the offending line), never the line
     /// number: baselines survive lines moving around them.
-    fn assign_fingerprints(&self, findings: &mut [Finding], text: &str, lines: &LineIndex) {
+    fn assign_fingerprints(&self, findings: &mut [Finding], text: &str, lines: &LazyLineIndex) {
         let mut seen: HashMap<(String, String), u32> = HashMap::new();
         for finding in findings.iter_mut() {
             let anchor = if finding.location.logical.is_empty() {
                 finding
                     .location
                     .line()
-                    .and_then(|l| lines.line_text(text, l))
+                    .and_then(|l| lines.get().line_text(text, l))
                     .map(|t| t.trim().to_owned())
                     .unwrap_or_default()
             } else {

@@ -12,7 +12,7 @@ use shipgate_rules::k8s::{ObjectInfo, namespace_of};
 /// Namespaces are handed back together until a group holds this many
 /// objects: one namespace per group would run every relation rule once per
 /// namespace of a tree with thousands of them, for no memory saved.
-const OBJECTS_PER_GROUP: usize = 4096;
+const OBJECTS_PER_GROUP: usize = 1024;
 
 /// Summaries serialized one after another into an unnamed temporary file,
 /// with the place of each kept per namespace.

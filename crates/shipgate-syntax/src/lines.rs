@@ -125,6 +125,34 @@ impl LineIndex {
     }
 }
 
+/// A text's line index, built on first use: most files have no finding
+/// and no suppression comment, and such a file never needs a position.
+pub struct LazyLineIndex<'t> {
+    text: &'t str,
+    index: std::cell::OnceCell<LineIndex>,
+}
+
+impl<'t> LazyLineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        LazyLineIndex {
+            text,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// An index already built, as parsers build one.
+    pub fn built(text: &'t str, index: LineIndex) -> Self {
+        LazyLineIndex {
+            text,
+            index: std::cell::OnceCell::from(index),
+        }
+    }
+
+    pub fn get(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(self.text))
+    }
+}
+
 /// Files over 4 GiB are refused long before they get here; saturate rather than wrap.
 pub(crate) fn clamp(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
