@@ -117,7 +117,8 @@ fn postgres_gets_a_backup_and_the_rules_cover_every_signal() {
 fn malformed_input_is_a_positioned_diagnostic() {
     let options = Options::default();
     let cases = [
-        ("services:\n  api:\n    image: [unclosed\n", 3),
+        // The parser notices the unclosed sequence where the input ends.
+        ("services:\n  api:\n    image: [unclosed\n", 4),
         ("services:\n  api: 5\n", 2),
         ("- a\n- b\n", 1),
         ("services: {}\n", 1),

@@ -346,7 +346,7 @@ fn a_malformed_compose_file_is_reported_at_its_position() {
     let dir = tempfile::tempdir().expect("tempdir");
     let compose = dir.path().join("compose.yaml");
     for (text, position) in [
-        ("services:\n  api:\n    image: [oops\n", ":3:"),
+        ("services:\n  api:\n    image: [oops\n", ":4:1:"),
         ("services:\n  api:\n    image: nginx:1.27\n  db: 12\n", ":4:7:"),
         ("", ":1:1:"),
         ("services:\n  api:\n    command: run\n", ":2:"),
