@@ -129,6 +129,11 @@ pub struct Service {
     pub networks: Vec<String>,
     pub public: bool,
     pub role: Role,
+    /// Two copies must never run at once (a scheduler): one replica,
+    /// replaced by `Recreate`, never autoscaled.
+    pub singleton: bool,
+    /// The healthcheck speaks HTTP, so the first port is taken for HTTP.
+    pub speaks_http: bool,
     pub postgres: bool,
     pub grace: Option<u32>,
     /// What the kit could not carry over, or decided on its own.
@@ -154,15 +159,22 @@ impl Service {
 
     /// The ConfigMap of plain environment variables, if there are any.
     pub fn has_config(&self) -> bool {
-        self.env.iter().any(|(_, v)| matches!(v, EnvValue::Plain(_)))
+        self.env
+            .iter()
+            .any(|(_, v)| matches!(v, EnvValue::Plain(_)))
     }
 
     /// Whether HTTP metrics may be scraped from it: a server of our own,
     /// not a datastore speaking its own protocol.
     pub fn http(&self) -> bool {
-        self.role == Role::Server && self.ports.iter().any(|p| !p.udp)
+        self.role == Role::Server && self.ports.iter().any(|p| p.name == "http")
     }
 }
+
+/// Ports HTTP servers commonly listen on.
+const HTTP_PORTS: &[u16] = &[
+    80, 443, 3000, 4000, 5000, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9090,
+];
 
 fn diag(options: &Options, span: SourceSpan, message: impl Into<String>) -> Diagnostic {
     Diagnostic {
@@ -220,7 +232,11 @@ pub fn read(
         )
     })?;
     let services_node = root.get("services").ok_or_else(|| {
-        diag(options, root.span(), "the Compose file has no `services` section")
+        diag(
+            options,
+            root.span(),
+            "the Compose file has no `services` section",
+        )
     })?;
     if !services_node.is_map() {
         return Err(diag(
@@ -240,7 +256,11 @@ pub fn read(
         }
     }
     if compose.services.is_empty() {
-        return Err(diag(options, services_node.span(), "the Compose file defines no service"));
+        return Err(diag(
+            options,
+            services_node.span(),
+            "the Compose file defines no service",
+        ));
     }
     let project = compose
         .name
@@ -322,11 +342,41 @@ pub fn read(
 /// Fields the kit carries over, or deliberately replaces with its own
 /// Kubernetes equivalent (so they need no note).
 const HANDLED: &[&str] = &[
-    "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose",
-    "volumes", "tmpfs", "user", "healthcheck", "deploy", "depends_on", "networks", "secrets",
-    "configs", "labels", "read_only", "security_opt", "cap_drop", "restart", "container_name",
-    "stop_grace_period", "mem_limit", "mem_reservation", "cpus", "scale", "init", "hostname",
-    "working_dir", "extends", "logging", "profiles", "pull_policy",
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "volumes",
+    "tmpfs",
+    "user",
+    "healthcheck",
+    "deploy",
+    "depends_on",
+    "networks",
+    "secrets",
+    "configs",
+    "labels",
+    "read_only",
+    "security_opt",
+    "cap_drop",
+    "restart",
+    "container_name",
+    "stop_grace_period",
+    "mem_limit",
+    "mem_reservation",
+    "cpus",
+    "scale",
+    "init",
+    "hostname",
+    "working_dir",
+    "extends",
+    "logging",
+    "profiles",
+    "pull_policy",
 ];
 
 fn read_service(
@@ -380,12 +430,18 @@ fn read_service(
                     .into(),
             );
             (
-                format!("registry.example.com/{}/{}", app.project, dns_name(service.name)),
+                format!(
+                    "registry.example.com/{}/{}",
+                    app.project,
+                    dns_name(service.name)
+                ),
                 "0.1.0".into(),
             )
         }
         None => {
-            let span = service.get("image").map_or(service.key.span(), |n| n.span());
+            let span = service
+                .get("image")
+                .map_or(service.key.span(), |n| n.span());
             return Err(diag(
                 options,
                 span,
@@ -402,7 +458,9 @@ fn read_service(
     }
     let lower = image_name.to_ascii_lowercase();
     let base = lower.rsplit('/').next().unwrap_or(&lower).to_owned();
-    let known = KNOWN.iter().find(|k| base == k.image || base.starts_with(&format!("{}-", k.image)));
+    let known = KNOWN
+        .iter()
+        .find(|k| base == k.image || base.starts_with(&format!("{}-", k.image)));
 
     let command = service.entrypoint().map(|c| words(c.node));
     let args = service.command().map(|c| words(c.node));
@@ -453,9 +511,7 @@ fn read_service(
         }
     };
     for port in service.ports() {
-        let udp = port
-            .protocol
-            .is_some_and(|p| p.eq_ignore_ascii_case("udp"));
+        let udp = port.protocol.is_some_and(|p| p.eq_ignore_ascii_case("udp"));
         match port.target_ports() {
             Some(range) if range.clone().count() <= 8 => {
                 for p in range {
@@ -602,9 +658,7 @@ fn read_service(
             .and_then(model::text)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("/{}", reference.source));
-        let definition = compose
-            .configs
-            .and_then(|c| c.get(reference.source));
+        let definition = compose.configs.and_then(|c| c.get(reference.source));
         let content = definition.and_then(|d| {
             d.get("content")
                 .and_then(model::text)
@@ -661,11 +715,19 @@ fn read_service(
             caps.join(", ")
         ));
     }
-    if service.flag("privileged").is_some_and(|(_, v)| v == Some(true)) {
+    if service
+        .flag("privileged")
+        .is_some_and(|(_, v)| v == Some(true))
+    {
         notes.push("privileged mode is not carried over".into());
     }
 
     let health = health(service);
+    let speaks_http = health.as_ref().is_some_and(|h| {
+        h.command
+            .iter()
+            .any(|w| w.contains("http://") || w.contains("https://"))
+    });
     if service.healthcheck().is_some_and(|h| h.disabled) {
         notes.push("its healthcheck is disabled in Compose".into());
     }
@@ -678,7 +740,36 @@ fn read_service(
         ));
     }
     let stateful = !claims.is_empty();
+    let words_of = |c: Option<model::Command<'_>>| {
+        c.map(|c| words(c.node))
+            .unwrap_or_default()
+            .join(" ")
+            .to_ascii_lowercase()
+    };
+    let invocation = format!(
+        "{} {}",
+        words_of(service.entrypoint()),
+        words_of(service.command())
+    );
+    let lower_name = service.name.to_ascii_lowercase();
+    let scheduler = ["scheduler", "beat", "cron"]
+        .iter()
+        .any(|w| lower_name.contains(w) || invocation.split_whitespace().any(|x| x == *w));
+    let explicit_one = !stateful && service.replicas().and_then(|r| r.as_i64()) == Some(1);
+    let singleton = !stateful && (scheduler || explicit_one);
+    if singleton {
+        notes.push(if scheduler {
+            "looks like a scheduler: two copies would run every job twice, so it runs one \
+             replica, replaced with the `Recreate` strategy and never autoscaled"
+                .to_owned()
+        } else {
+            "one replica in Compose: kept as a singleton (`Recreate` strategy, no \
+             autoscaling); raise `replicas` if it can run twice"
+                .to_owned()
+        });
+    }
     let replicas = match service.replicas().and_then(|r| r.as_i64()) {
+        _ if singleton => 1,
         Some(n) if stateful && n > 1 => {
             notes.push(format!(
                 "{n} replicas in Compose: a StatefulSet of a datastore runs one replica \
@@ -748,13 +839,17 @@ fn read_service(
         depends_on,
         networks,
         public,
-        role: if role == Role::Server && known.is_none() && service.ports().is_empty()
+        role: if role == Role::Server
+            && known.is_none()
+            && service.ports().is_empty()
             && service.get("expose").is_none()
         {
             Role::Worker
         } else {
             role
         },
+        singleton,
+        speaks_http,
         postgres,
         grace,
         notes,
@@ -873,8 +968,17 @@ fn split_shell(text: &str) -> Vec<String> {
 pub fn credential_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     [
-        "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
-        "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY", "DSN",
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+        "AUTH_KEY",
+        "DSN",
     ]
     .iter()
     .any(|w| upper.contains(w))
@@ -909,10 +1013,7 @@ fn env_value(name: &str, value: Option<&str>, notes: &mut Vec<String>, app: &mut
         return EnvValue::Plain(String::new());
     };
     let vars = interpolate::variables(value);
-    let inputs: Vec<&interpolate::Var<'_>> = vars
-        .iter()
-        .filter(|v| !v.op.has_default())
-        .collect();
+    let inputs: Vec<&interpolate::Var<'_>> = vars.iter().filter(|v| !v.op.has_default()).collect();
     if inputs.is_empty() {
         let resolved = interpolate::value_when_unset(value).unwrap_or_default();
         if credential_name(name) && !resolved.is_empty() || url_has_password(&resolved) {
@@ -1092,7 +1193,7 @@ pub fn memory(text: &str) -> Option<String> {
         return None;
     }
     let mi = (bytes / (1024.0 * 1024.0)).ceil() as u64;
-    Some(if mi % 1024 == 0 {
+    Some(if mi.is_multiple_of(1024) {
         format!("{}Gi", mi / 1024)
     } else {
         format!("{mi}Mi")
@@ -1150,17 +1251,83 @@ struct Known {
 }
 
 const KNOWN: &[Known] = &[
-    Known { image: "postgres", ports: &[5432], writable: &["/var/run/postgresql"], role: Role::Database, non_root_ok: "" },
-    Known { image: "postgis", ports: &[5432], writable: &["/var/run/postgresql"], role: Role::Database, non_root_ok: "" },
-    Known { image: "mysql", ports: &[3306], writable: &["/var/run/mysqld"], role: Role::Database, non_root_ok: "" },
-    Known { image: "mariadb", ports: &[3306], writable: &["/run/mysqld"], role: Role::Database, non_root_ok: "" },
-    Known { image: "mongo", ports: &[27017], writable: &[], role: Role::Database, non_root_ok: "" },
-    Known { image: "redis", ports: &[6379], writable: &[], role: Role::Cache, non_root_ok: "" },
-    Known { image: "valkey", ports: &[6379], writable: &[], role: Role::Cache, non_root_ok: "" },
-    Known { image: "memcached", ports: &[11211], writable: &[], role: Role::Cache, non_root_ok: "" },
-    Known { image: "rabbitmq", ports: &[5672], writable: &[], role: Role::Queue, non_root_ok: "" },
-    Known { image: "nats", ports: &[4222], writable: &[], role: Role::Queue, non_root_ok: "" },
-    Known { image: "kafka", ports: &[9092], writable: &[], role: Role::Queue, non_root_ok: "" },
+    Known {
+        image: "postgres",
+        ports: &[5432],
+        writable: &["/var/run/postgresql"],
+        role: Role::Database,
+        non_root_ok: "",
+    },
+    Known {
+        image: "postgis",
+        ports: &[5432],
+        writable: &["/var/run/postgresql"],
+        role: Role::Database,
+        non_root_ok: "",
+    },
+    Known {
+        image: "mysql",
+        ports: &[3306],
+        writable: &["/var/run/mysqld"],
+        role: Role::Database,
+        non_root_ok: "",
+    },
+    Known {
+        image: "mariadb",
+        ports: &[3306],
+        writable: &["/run/mysqld"],
+        role: Role::Database,
+        non_root_ok: "",
+    },
+    Known {
+        image: "mongo",
+        ports: &[27017],
+        writable: &[],
+        role: Role::Database,
+        non_root_ok: "",
+    },
+    Known {
+        image: "redis",
+        ports: &[6379],
+        writable: &[],
+        role: Role::Cache,
+        non_root_ok: "",
+    },
+    Known {
+        image: "valkey",
+        ports: &[6379],
+        writable: &[],
+        role: Role::Cache,
+        non_root_ok: "",
+    },
+    Known {
+        image: "memcached",
+        ports: &[11211],
+        writable: &[],
+        role: Role::Cache,
+        non_root_ok: "",
+    },
+    Known {
+        image: "rabbitmq",
+        ports: &[5672],
+        writable: &[],
+        role: Role::Queue,
+        non_root_ok: "",
+    },
+    Known {
+        image: "nats",
+        ports: &[4222],
+        writable: &[],
+        role: Role::Queue,
+        non_root_ok: "",
+    },
+    Known {
+        image: "kafka",
+        ports: &[9092],
+        writable: &[],
+        role: Role::Queue,
+        non_root_ok: "",
+    },
     Known {
         image: "elasticsearch",
         ports: &[9200],
@@ -1170,7 +1337,13 @@ const KNOWN: &[Known] = &[
                       read-only root filesystem, create it in an init container or mount the \
                       configuration from a ConfigMap",
     },
-    Known { image: "minio", ports: &[9000], writable: &[], role: Role::Database, non_root_ok: "" },
+    Known {
+        image: "minio",
+        ports: &[9000],
+        writable: &[],
+        role: Role::Database,
+        non_root_ok: "",
+    },
     Known {
         image: "nginx",
         ports: &[80],
@@ -1197,8 +1370,9 @@ fn infer_ports(app: &mut App, compose: &Compose<'_>) {
                     let before = rest[..i].chars().last();
                     let after = &rest[i + needle.len()..];
                     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-                    if before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-                        && let Ok(p) = digits.parse::<u16>()
+                    if before.is_none_or(|c| {
+                        !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+                    }) && let Ok(p) = digits.parse::<u16>()
                     {
                         found.push((svc.compose_name.clone(), p));
                     }
@@ -1237,7 +1411,12 @@ fn name_ports(svc: &mut Service) {
             11211 => "memcache".into(),
             4222 => "nats".into(),
             9092 => "kafka".into(),
-            _ if !svc.ports[i].udp && !used.iter().any(|u| u == "http") => "http".into(),
+            _ if !svc.ports[i].udp
+                && !used.iter().any(|u| u == "http")
+                && (HTTP_PORTS.contains(&port) || svc.speaks_http) =>
+            {
+                "http".into()
+            }
             _ => format!("{}-{port}", if svc.ports[i].udp { "udp" } else { "tcp" }),
         };
         if used.contains(&name) {

@@ -208,7 +208,10 @@ pub fn write(app: &App, options: &Options, kit_files: &mut Kit) {
                 .with("appVersion", app_version),
         ),
     );
-    kit_files.add("chart/values.yaml", yaml::to_string(&values_doc(app, options, None)));
+    kit_files.add(
+        "chart/values.yaml",
+        yaml::to_string(&values_doc(app, options, None)),
+    );
     for env in &options.envs {
         kit_files.add(
             format!("chart/values-{env}.yaml"),
@@ -248,7 +251,7 @@ pub fn write(app: &App, options: &Options, kit_files: &mut Kit) {
         {
             t.doc(&ingress);
         }
-        if !svc.stateful() {
+        if !svc.stateful() && !svc.singleton {
             let mut hpa = kit::hpa(app, svc, 2, f);
             if let Some(spec) = hpa.get_mut("spec") {
                 spec.set(
@@ -279,7 +282,10 @@ pub fn write(app: &App, options: &Options, kit_files: &mut Kit) {
     t.doc(&kit::limit_range(app, f));
     kit_files.add("chart/templates/limit-range.yaml", t.0);
     let mut t = Template::new();
-    t.when(".Values.networkPolicy.enabled", &kit::network_policies(app, f));
+    t.when(
+        ".Values.networkPolicy.enabled",
+        &kit::network_policies(app, f),
+    );
     kit_files.add("chart/templates/network-policies.yaml", t.0);
 
     let mut docs = monitoring::service_monitors(app, f);

@@ -43,7 +43,10 @@ pub fn labels(app: &App, name: &str, component: &str, flavor: Flavor) -> Y {
         .with("app.kubernetes.io/component", component)
         .with("app.kubernetes.io/part-of", app.project.as_str());
     if flavor == Flavor::Helm {
-        l.set("app.kubernetes.io/managed-by", Y::Tpl("{{ .Release.Service }}".into()));
+        l.set(
+            "app.kubernetes.io/managed-by",
+            Y::Tpl("{{ .Release.Service }}".into()),
+        );
         l.set(
             "helm.sh/chart",
             Y::Tpl("{{ .Chart.Name }}-{{ .Chart.Version | replace \"+\" \"_\" }}".into()),
@@ -75,10 +78,7 @@ pub fn pod_security(uid: u32, gid: u32) -> Y {
         .with("runAsGroup", gid)
         .with("fsGroup", gid)
         .with("fsGroupChangePolicy", "OnRootMismatch")
-        .with(
-            "seccompProfile",
-            Y::map().with("type", "RuntimeDefault"),
-        )
+        .with("seccompProfile", Y::map().with("type", "RuntimeDefault"))
 }
 
 pub fn container_security(uid: u32, gid: u32) -> Y {
@@ -90,10 +90,7 @@ pub fn container_security(uid: u32, gid: u32) -> Y {
         .with("runAsGroup", gid)
         .with("privileged", false)
         .with("capabilities", Y::map().with("drop", vec!["ALL"]))
-        .with(
-            "seccompProfile",
-            Y::map().with("type", "RuntimeDefault"),
-        )
+        .with("seccompProfile", Y::map().with("type", "RuntimeDefault"))
 }
 
 pub fn resources(svc: &Service) -> Y {
@@ -211,9 +208,7 @@ fn env_list(app: &App, svc: &Service) -> Vec<Y> {
             "valueFrom",
             Y::map().with(
                 "secretKeyRef",
-                Y::map()
-                    .with("name", secret.as_str())
-                    .with("key", key),
+                Y::map().with("name", secret.as_str()).with("key", key),
             ),
         )
     };
@@ -224,9 +219,10 @@ fn env_list(app: &App, svc: &Service) -> Vec<Y> {
     for (_, value) in &svc.env {
         if let EnvValue::Composite(_, keys) = value {
             for key in keys {
-                let taken = svc.env.iter().any(|(n, v)| {
-                    n == key && !matches!(v, EnvValue::Secret(k) if k == key)
-                });
+                let taken = svc
+                    .env
+                    .iter()
+                    .any(|(n, v)| n == key && !matches!(v, EnvValue::Secret(k) if k == key));
                 if !defined.contains(key) && !taken {
                     env.push(secret_ref(key, key));
                     defined.push(key.clone());
@@ -241,7 +237,11 @@ fn env_list(app: &App, svc: &Service) -> Vec<Y> {
                 defined.push(name.clone());
             }
             EnvValue::Composite(text, _) => {
-                env.push(Y::map().with("name", name.as_str()).with("value", text.as_str()));
+                env.push(
+                    Y::map()
+                        .with("name", name.as_str())
+                        .with("value", text.as_str()),
+                );
             }
             _ => {}
         }
@@ -310,7 +310,11 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
     let mut volumes = Vec::new();
     for path in &svc.writable {
         let name = volume_name(path);
-        mounts.push(Y::map().with("name", name.as_str()).with("mountPath", path.as_str()));
+        mounts.push(
+            Y::map()
+                .with("name", name.as_str())
+                .with("mountPath", path.as_str()),
+        );
         volumes.push(
             Y::map()
                 .with("name", name.as_str())
@@ -327,7 +331,10 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
     let mut sources: Vec<(String, bool)> = Vec::new();
     for file in &svc.files {
         let volume = if file.secret {
-            format!("secret-{}", file.key.to_ascii_lowercase().replace(['_', '.'], "-"))
+            format!(
+                "secret-{}",
+                file.key.to_ascii_lowercase().replace(['_', '.'], "-")
+            )
         } else {
             "files".to_owned()
         };
@@ -348,10 +355,9 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
                         .with("defaultMode", 0o440),
                 )
             } else {
-                Y::map().with("name", volume.as_str()).with(
-                    "configMap",
-                    Y::map().with("name", file.source.as_str()),
-                )
+                Y::map()
+                    .with("name", volume.as_str())
+                    .with("configMap", Y::map().with("name", file.source.as_str()))
             });
         }
     }
@@ -370,17 +376,19 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
     if let Some(grace) = svc.grace {
         pod.set("terminationGracePeriodSeconds", grace);
     }
-    if !svc.stateful() {
+    if !svc.stateful() && !svc.singleton {
         pod.set(
             "topologySpreadConstraints",
-            vec![Y::map()
-                .with("maxSkew", 1)
-                .with("topologyKey", "kubernetes.io/hostname")
-                .with("whenUnsatisfiable", "ScheduleAnyway")
-                .with(
-                    "labelSelector",
-                    Y::map().with("matchLabels", selector(app, &svc.name)),
-                )],
+            vec![
+                Y::map()
+                    .with("maxSkew", 1)
+                    .with("topologyKey", "kubernetes.io/hostname")
+                    .with("whenUnsatisfiable", "ScheduleAnyway")
+                    .with(
+                        "labelSelector",
+                        Y::map().with("matchLabels", selector(app, &svc.name)),
+                    ),
+            ],
         );
     }
     pod.set("containers", vec![container]);
@@ -399,12 +407,12 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
         spec = spec
             .with("serviceName", svc.name.as_str())
             .with("replicas", replicas)
-            .with("selector", Y::map().with("matchLabels", selector(app, &svc.name)))
-            .with("podManagementPolicy", "OrderedReady")
             .with(
-                "updateStrategy",
-                Y::map().with("type", "RollingUpdate"),
+                "selector",
+                Y::map().with("matchLabels", selector(app, &svc.name)),
             )
+            .with("podManagementPolicy", "OrderedReady")
+            .with("updateStrategy", Y::map().with("type", "RollingUpdate"))
             .with(
                 "persistentVolumeClaimRetentionPolicy",
                 Y::map()
@@ -421,15 +429,13 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
                             .with("metadata", Y::map().with("name", c.name.as_str()))
                             .with(
                                 "spec",
-                                Y::map()
-                                    .with("accessModes", vec!["ReadWriteOnce"])
-                                    .with(
-                                        "resources",
-                                        Y::map().with(
-                                            "requests",
-                                            Y::map().with("storage", c.size.as_str()),
-                                        ),
+                                Y::map().with("accessModes", vec!["ReadWriteOnce"]).with(
+                                    "resources",
+                                    Y::map().with(
+                                        "requests",
+                                        Y::map().with("storage", c.size.as_str()),
                                     ),
+                                ),
                             )
                     })
                     .collect::<Vec<_>>(),
@@ -438,13 +444,20 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
         spec = spec
             .with("replicas", replicas)
             .with("revisionHistoryLimit", 5)
-            .with("selector", Y::map().with("matchLabels", selector(app, &svc.name)))
+            .with(
+                "selector",
+                Y::map().with("matchLabels", selector(app, &svc.name)),
+            )
             .with(
                 "strategy",
-                Y::map().with("type", "RollingUpdate").with(
-                    "rollingUpdate",
-                    Y::map().with("maxUnavailable", 0).with("maxSurge", 1),
-                ),
+                if svc.singleton {
+                    Y::map().with("type", "Recreate")
+                } else {
+                    Y::map().with("type", "RollingUpdate").with(
+                        "rollingUpdate",
+                        Y::map().with("maxUnavailable", 0).with("maxSurge", 1),
+                    )
+                },
             )
             .with("template", template);
     }
@@ -456,8 +469,12 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
 }
 
 pub fn service_account(app: &App, svc: &Service, flavor: Flavor) -> Y {
-    object("v1", "ServiceAccount", meta(&svc.name, svc_labels(app, svc, flavor)))
-        .with("automountServiceAccountToken", false)
+    object(
+        "v1",
+        "ServiceAccount",
+        meta(&svc.name, svc_labels(app, svc, flavor)),
+    )
+    .with("automountServiceAccountToken", false)
 }
 
 pub fn service(app: &App, svc: &Service, flavor: Flavor) -> Option<Y> {
@@ -485,7 +502,14 @@ pub fn service(app: &App, svc: &Service, flavor: Flavor) -> Option<Y> {
             })
             .collect::<Vec<_>>(),
     );
-    Some(object("v1", "Service", meta(&svc.name, svc_labels(app, svc, flavor))).with("spec", spec))
+    Some(
+        object(
+            "v1",
+            "Service",
+            meta(&svc.name, svc_labels(app, svc, flavor)),
+        )
+        .with("spec", spec),
+    )
 }
 
 pub fn config_maps(app: &App, svc: &Service, flavor: Flavor) -> Vec<Y> {
@@ -532,9 +556,10 @@ pub fn pdb(app: &App, svc: &Service, flavor: Flavor) -> Y {
     )
     .with(
         "spec",
-        Y::map()
-            .with("maxUnavailable", 1)
-            .with("selector", Y::map().with("matchLabels", selector(app, &svc.name))),
+        Y::map().with("maxUnavailable", 1).with(
+            "selector",
+            Y::map().with("matchLabels", selector(app, &svc.name)),
+        ),
     )
 }
 
@@ -552,9 +577,11 @@ pub fn ingress(app: &App, svc: &Service, host: Y, flavor: Flavor) -> Option<Y> {
                 .with("ingressClassName", INGRESS_CLASS)
                 .with(
                     "tls",
-                    vec![Y::map()
-                        .with("hosts", vec![host.clone()])
-                        .with("secretName", format!("{}-tls", svc.name))],
+                    vec![
+                        Y::map()
+                            .with("hosts", vec![host.clone()])
+                            .with("secretName", format!("{}-tls", svc.name)),
+                    ],
                 )
                 .with(
                     "rules",
@@ -562,10 +589,8 @@ pub fn ingress(app: &App, svc: &Service, host: Y, flavor: Flavor) -> Option<Y> {
                         "http",
                         Y::map().with(
                             "paths",
-                            vec![Y::map()
-                                .with("path", "/")
-                                .with("pathType", "Prefix")
-                                .with(
+                            vec![
+                                Y::map().with("path", "/").with("pathType", "Prefix").with(
                                     "backend",
                                     Y::map().with(
                                         "service",
@@ -574,7 +599,8 @@ pub fn ingress(app: &App, svc: &Service, host: Y, flavor: Flavor) -> Option<Y> {
                                             Y::map().with("name", port.name.as_str()),
                                         ),
                                     ),
-                                )],
+                                ),
+                            ],
                         ),
                     )],
                 ),
@@ -637,7 +663,10 @@ fn port_list(svc: &Service) -> Vec<Y> {
 }
 
 fn pods_of(app: &App, name: &str) -> Y {
-    Y::map().with("podSelector", Y::map().with("matchLabels", selector(app, name)))
+    Y::map().with(
+        "podSelector",
+        Y::map().with("matchLabels", selector(app, name)),
+    )
 }
 
 fn namespace_named(name: &str) -> Y {
@@ -652,42 +681,54 @@ fn namespace_named(name: &str) -> Y {
 
 pub fn network_policies(app: &App, flavor: Flavor) -> Vec<Y> {
     let l = |name: &str| labels(app, name, "network-policy", flavor);
-    let mut out = vec![
-        object("networking.k8s.io/v1", "NetworkPolicy", meta("default-deny", l("default-deny")))
+    let mut out =
+        vec![
+            object(
+                "networking.k8s.io/v1",
+                "NetworkPolicy",
+                meta("default-deny", l("default-deny")),
+            )
             .with(
                 "spec",
                 Y::map()
                     .with("podSelector", Y::map())
                     .with("policyTypes", vec!["Ingress", "Egress"]),
             ),
-        object("networking.k8s.io/v1", "NetworkPolicy", meta("allow-dns", l("allow-dns"))).with(
-            "spec",
-            Y::map()
-                .with("podSelector", Y::map())
-                .with("policyTypes", vec!["Egress"])
-                .with(
-                    "egress",
-                    vec![Y::map()
-                        .with(
-                            "to",
-                            vec![namespace_named("kube-system").with(
-                                "podSelector",
-                                Y::map().with(
-                                    "matchLabels",
-                                    Y::map().with("k8s-app", "kube-dns"),
+            object(
+                "networking.k8s.io/v1",
+                "NetworkPolicy",
+                meta("allow-dns", l("allow-dns")),
+            )
+            .with(
+                "spec",
+                Y::map()
+                    .with("podSelector", Y::map())
+                    .with("policyTypes", vec!["Egress"])
+                    .with(
+                        "egress",
+                        vec![
+                            Y::map()
+                                .with(
+                                    "to",
+                                    vec![namespace_named("kube-system").with(
+                                        "podSelector",
+                                        Y::map().with(
+                                            "matchLabels",
+                                            Y::map().with("k8s-app", "kube-dns"),
+                                        ),
+                                    )],
+                                )
+                                .with(
+                                    "ports",
+                                    vec![
+                                        Y::map().with("protocol", "UDP").with("port", 53),
+                                        Y::map().with("protocol", "TCP").with("port", 53),
+                                    ],
                                 ),
-                            )],
-                        )
-                        .with(
-                            "ports",
-                            vec![
-                                Y::map().with("protocol", "UDP").with("port", 53),
-                                Y::map().with("protocol", "TCP").with("port", 53),
-                            ],
-                        )],
-                ),
-        ),
-    ];
+                        ],
+                    ),
+            ),
+        ];
     let edges = edges(app);
     for svc in &app.services {
         let mut ingress = Vec::new();
@@ -699,7 +740,10 @@ pub fn network_policies(app: &App, flavor: Flavor) -> Vec<Y> {
         if !clients.is_empty() {
             ingress.push(
                 Y::map()
-                    .with("from", clients.iter().map(|c| pods_of(app, c)).collect::<Vec<_>>())
+                    .with(
+                        "from",
+                        clients.iter().map(|c| pods_of(app, c)).collect::<Vec<_>>(),
+                    )
                     .with("ports", port_list(svc)),
             );
         }
@@ -726,7 +770,10 @@ pub fn network_policies(app: &App, flavor: Flavor) -> Vec<Y> {
             }
         }
         let mut spec = Y::map()
-            .with("podSelector", Y::map().with("matchLabels", selector(app, &svc.name)))
+            .with(
+                "podSelector",
+                Y::map().with("matchLabels", selector(app, &svc.name)),
+            )
             .with("policyTypes", vec!["Ingress", "Egress"]);
         if !ingress.is_empty() {
             spec.set("ingress", ingress);
@@ -750,19 +797,24 @@ pub fn limit_range(app: &App, flavor: Flavor) -> Y {
     object(
         "v1",
         "LimitRange",
-        meta("container-defaults", labels(app, "container-defaults", "hardening", flavor)),
+        meta(
+            "container-defaults",
+            labels(app, "container-defaults", "hardening", flavor),
+        ),
     )
     .with(
         "spec",
         Y::map().with(
             "limits",
-            vec![Y::map()
-                .with("type", "Container")
-                .with(
-                    "defaultRequest",
-                    Y::map().with("cpu", "100m").with("memory", "128Mi"),
-                )
-                .with("default", Y::map().with("memory", "256Mi"))],
+            vec![
+                Y::map()
+                    .with("type", "Container")
+                    .with(
+                        "defaultRequest",
+                        Y::map().with("cpu", "100m").with("memory", "128Mi"),
+                    )
+                    .with("default", Y::map().with("memory", "256Mi")),
+            ],
         ),
     )
 }
@@ -803,15 +855,17 @@ pub fn hpa(app: &App, svc: &Service, min: u32, flavor: Flavor) -> Y {
             .with("maxReplicas", (min * 3).max(6))
             .with(
                 "metrics",
-                vec![Y::map().with("type", "Resource").with(
-                    "resource",
-                    Y::map().with("name", "cpu").with(
-                        "target",
-                        Y::map()
-                            .with("type", "Utilization")
-                            .with("averageUtilization", 70),
+                vec![
+                    Y::map().with("type", "Resource").with(
+                        "resource",
+                        Y::map().with("name", "cpu").with(
+                            "target",
+                            Y::map()
+                                .with("type", "Utilization")
+                                .with("averageUtilization", 70),
+                        ),
                     ),
-                )],
+                ],
             )
             .with(
                 "behavior",
@@ -825,7 +879,7 @@ pub fn hpa(app: &App, svc: &Service, min: u32, flavor: Flavor) -> Y {
 
 /// Replicas of a service in an environment.
 pub fn replicas_in(svc: &Service, env: &str) -> u32 {
-    if svc.stateful() {
+    if svc.stateful() || svc.singleton {
         return svc.replicas;
     }
     match env {
@@ -909,7 +963,11 @@ pub fn write(app: &App, options: &Options, kit: &mut Kit) {
         yaml::to_string(&kustomization("Component").with("resources", vec!["limit-range.yaml"])),
     );
     let backups = crate::monitoring::backups(app, f);
-    let mut components = vec!["../../components/hardening", "../../components/network-policy", "../../components/monitoring"];
+    let mut components = vec![
+        "../../components/hardening",
+        "../../components/network-policy",
+        "../../components/monitoring",
+    ];
     if !backups.is_empty() {
         kit.add("components/backup/backup.yaml", yaml::stream(&backups));
         kit.add(
@@ -934,10 +992,15 @@ pub fn write(app: &App, options: &Options, kit: &mut Kit) {
             .with("components", components.clone())
             .with(
                 "labels",
-                vec![Y::map()
-                    .with("pairs", Y::map().with("app.kubernetes.io/environment", env.as_str()))
-                    .with("includeSelectors", false)
-                    .with("includeTemplates", true)],
+                vec![
+                    Y::map()
+                        .with(
+                            "pairs",
+                            Y::map().with("app.kubernetes.io/environment", env.as_str()),
+                        )
+                        .with("includeSelectors", false)
+                        .with("includeTemplates", true),
+                ],
             );
         k.set(
             "replicas",
@@ -986,7 +1049,9 @@ pub fn write(app: &App, options: &Options, kit: &mut Kit) {
                     Y::map()
                         .with(
                             "target",
-                            Y::map().with("kind", "Ingress").with("name", svc.name.as_str()),
+                            Y::map()
+                                .with("kind", "Ingress")
+                                .with("name", svc.name.as_str()),
                         )
                         .with("patch", yaml::to_string(&Y::Seq(ops))),
                 );
@@ -996,12 +1061,15 @@ pub fn write(app: &App, options: &Options, kit: &mut Kit) {
             k.set("patches", patches);
         }
         kit.add(format!("{dir}/kustomization.yaml"), yaml::to_string(&k));
-        kit.add(format!("{dir}/namespace.yaml"), yaml::to_string(&namespace(app, &ns)));
+        kit.add(
+            format!("{dir}/namespace.yaml"),
+            yaml::to_string(&namespace(app, &ns)),
+        );
         if is_prod(env) {
             let hpas: Vec<Y> = app
                 .services
                 .iter()
-                .filter(|s| !s.stateful())
+                .filter(|s| !s.stateful() && !s.singleton)
                 .map(|s| hpa(app, s, replicas_in(s, env), f))
                 .collect();
             kit.add(format!("{dir}/hpa.yaml"), yaml::stream(&hpas));
@@ -1052,9 +1120,11 @@ fn resources_patch(svc: &Service, env: &str) -> Option<Y> {
                         "spec",
                         Y::map().with(
                             "containers",
-                            vec![Y::map()
-                                .with("name", svc.name.as_str())
-                                .with("resources", r)],
+                            vec![
+                                Y::map()
+                                    .with("name", svc.name.as_str())
+                                    .with("resources", r),
+                            ],
                         ),
                     ),
                 ),
@@ -1066,4 +1136,3 @@ fn resources_patch(svc: &Service, env: &str) -> Option<Y> {
 pub fn http_services(app: &App) -> Vec<&Service> {
     app.services.iter().filter(|s| s.http()).collect()
 }
-

@@ -2,16 +2,16 @@
 //! backups (a pg_dump CronJob per PostgreSQL service), as components an
 //! overlay can leave out.
 
+use crate::Kit;
 use crate::compose::{App, EnvValue, Service};
 use crate::kit::{self, Flavor, MONITORING_NAMESPACE};
 use crate::yaml::{self, Y};
-use crate::Kit;
 
 fn object(api: &str, kind: &str, name: &str, labels: Y) -> Y {
-    Y::map()
-        .with("apiVersion", api)
-        .with("kind", kind)
-        .with("metadata", Y::map().with("name", name).with("labels", labels))
+    Y::map().with("apiVersion", api).with("kind", kind).with(
+        "metadata",
+        Y::map().with("name", name).with("labels", labels),
+    )
 }
 
 fn alternatives(names: &[&str]) -> String {
@@ -22,7 +22,11 @@ pub fn service_monitors(app: &App, flavor: Flavor) -> Vec<Y> {
     kit::http_services(app)
         .into_iter()
         .map(|svc| {
-            let port = svc.ports.iter().find(|p| !p.udp).map_or("http", |p| p.name.as_str());
+            let port = svc
+                .ports
+                .iter()
+                .find(|p| !p.udp)
+                .map_or("http", |p| p.name.as_str());
             object(
                 "monitoring.coreos.com/v1",
                 "ServiceMonitor",
@@ -38,10 +42,12 @@ pub fn service_monitors(app: &App, flavor: Flavor) -> Vec<Y> {
                     )
                     .with(
                         "endpoints",
-                        vec![Y::map()
-                            .with("port", port)
-                            .with("path", "/metrics")
-                            .with("interval", "30s")],
+                        vec![
+                            Y::map()
+                                .with("port", port)
+                                .with("path", "/metrics")
+                                .with("interval", "30s"),
+                        ],
                     ),
             )
         })
@@ -54,10 +60,7 @@ fn alert(name: &str, expr: String, duration: &str, severity: &str, summary: &str
         .with("expr", expr)
         .with("for", duration)
         .with("labels", Y::map().with("severity", severity))
-        .with(
-            "annotations",
-            Y::map().with("summary", summary),
-        )
+        .with("annotations", Y::map().with("summary", summary))
 }
 
 /// Alert name prefix: the project in CamelCase.
@@ -183,9 +186,11 @@ pub fn rule_groups(app: &App) -> Vec<Y> {
             "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is more than 80% full",
         ));
     }
-    vec![Y::map()
-        .with("name", app.project.as_str())
-        .with("rules", rules)]
+    vec![
+        Y::map()
+            .with("name", app.project.as_str())
+            .with("rules", rules),
+    ]
 }
 
 pub fn prometheus_rule(app: &App, flavor: Flavor) -> Y {
@@ -198,7 +203,14 @@ pub fn prometheus_rule(app: &App, flavor: Flavor) -> Y {
     .with("spec", Y::map().with("groups", rule_groups(app)))
 }
 
-fn panel(id: u32, title: &str, exprs: &[(&str, String)], unit: &str, y: u32, x: u32) -> serde_json::Value {
+fn panel(
+    id: u32,
+    title: &str,
+    exprs: &[(&str, String)],
+    unit: &str,
+    y: u32,
+    x: u32,
+) -> serde_json::Value {
     serde_json::json!({
         "id": id,
         "title": title,
@@ -215,7 +227,10 @@ fn panel(id: u32, title: &str, exprs: &[(&str, String)], unit: &str, y: u32, x: 
 }
 
 pub fn dashboard_json(app: &App) -> String {
-    let http: Vec<&str> = kit::http_services(app).iter().map(|s| s.name.as_str()).collect();
+    let http: Vec<&str> = kit::http_services(app)
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     let jobs = alternatives(&http);
     let containers: Vec<&str> = app.services.iter().map(|s| s.name.as_str()).collect();
     let containers = alternatives(&containers);
@@ -223,7 +238,17 @@ pub fn dashboard_json(app: &App) -> String {
     let ns = ns.replace("\\\"", "\"");
     let mut panels = Vec::new();
     if !http.is_empty() {
-        panels.push(panel(1, "Requests per second", &[("{{job}}", format!("sum by (job) (rate(http_requests_total{{{ns}, job=~\"{jobs}\"}}[5m]))"))], "reqps", 0, 0));
+        panels.push(panel(
+            1,
+            "Requests per second",
+            &[(
+                "{{job}}",
+                format!("sum by (job) (rate(http_requests_total{{{ns}, job=~\"{jobs}\"}}[5m]))"),
+            )],
+            "reqps",
+            0,
+            0,
+        ));
         panels.push(panel(2, "Error ratio (5xx)", &[("{{job}}", format!("sum by (job) (rate(http_requests_total{{{ns}, job=~\"{jobs}\", code=~\"5..\"}}[5m])) / sum by (job) (rate(http_requests_total{{{ns}, job=~\"{jobs}\"}}[5m]))"))], "percentunit", 0, 12));
         panels.push(panel(3, "Latency p95", &[("{{job}}", format!("histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{{{ns}, job=~\"{jobs}\"}}[5m])))"))], "s", 8, 0));
     }
@@ -250,10 +275,21 @@ pub fn dashboard_json(app: &App) -> String {
 }
 
 pub fn dashboard(app: &App, flavor: Flavor) -> Y {
-    let mut labels = kit::labels(app, &format!("{}-dashboard", app.project), "monitoring", flavor);
+    let mut labels = kit::labels(
+        app,
+        &format!("{}-dashboard", app.project),
+        "monitoring",
+        flavor,
+    );
     // The Grafana sidecar loads ConfigMaps carrying this label.
     labels.set("grafana_dashboard", "1");
-    object("v1", "ConfigMap", &format!("{}-dashboard", app.project), labels).with(
+    object(
+        "v1",
+        "ConfigMap",
+        &format!("{}-dashboard", app.project),
+        labels,
+    )
+    .with(
         "data",
         Y::map().with(&format!("{}.json", app.project), dashboard_json(app)),
     )
@@ -289,27 +325,34 @@ pub fn scrape_policy(app: &App, flavor: Flavor) -> Option<Y> {
                     "podSelector",
                     Y::map().with(
                         "matchExpressions",
-                        vec![Y::map()
-                            .with("key", "app.kubernetes.io/name")
-                            .with("operator", "In")
-                            .with("values", names)],
+                        vec![
+                            Y::map()
+                                .with("key", "app.kubernetes.io/name")
+                                .with("operator", "In")
+                                .with("values", names),
+                        ],
                     ),
                 )
                 .with("policyTypes", vec!["Ingress"])
                 .with(
                     "ingress",
-                    vec![Y::map()
-                        .with(
-                            "from",
-                            vec![Y::map().with(
-                                "namespaceSelector",
-                                Y::map().with(
-                                    "matchLabels",
-                                    Y::map().with("kubernetes.io/metadata.name", MONITORING_NAMESPACE),
-                                ),
-                            )],
-                        )
-                        .with("ports", ports)],
+                    vec![
+                        Y::map()
+                            .with(
+                                "from",
+                                vec![Y::map().with(
+                                    "namespaceSelector",
+                                    Y::map().with(
+                                        "matchLabels",
+                                        Y::map().with(
+                                            "kubernetes.io/metadata.name",
+                                            MONITORING_NAMESPACE,
+                                        ),
+                                    ),
+                                )],
+                            )
+                            .with("ports", ports),
+                    ],
                 ),
         ),
     )
@@ -373,8 +416,12 @@ pub fn backups(app: &App, flavor: Flavor) -> Vec<Y> {
             })
             .unwrap_or("postgres");
         let mut env = vec![
-            Y::map().with("name", "PGHOST").with("value", svc.name.as_str()),
-            Y::map().with("name", "PGPORT").with("value", port.to_string()),
+            Y::map()
+                .with("name", "PGHOST")
+                .with("value", svc.name.as_str()),
+            Y::map()
+                .with("name", "PGPORT")
+                .with("value", port.to_string()),
             env_from(app, svc, "POSTGRES_USER", "postgres", "PGUSER"),
             env_from(app, svc, "POSTGRES_DB", user, "PGDATABASE"),
         ];
@@ -444,12 +491,10 @@ pub fn backups(app: &App, flavor: Flavor) -> Vec<Y> {
         out.push(
             object("v1", "PersistentVolumeClaim", &name, labels.clone()).with(
                 "spec",
-                Y::map()
-                    .with("accessModes", vec!["ReadWriteOnce"])
-                    .with(
-                        "resources",
-                        Y::map().with("requests", Y::map().with("storage", "20Gi")),
-                    ),
+                Y::map().with("accessModes", vec!["ReadWriteOnce"]).with(
+                    "resources",
+                    Y::map().with("requests", Y::map().with("storage", "20Gi")),
+                ),
             ),
         );
         out.push(
@@ -481,7 +526,13 @@ pub fn backups(app: &App, flavor: Flavor) -> Vec<Y> {
         );
         let tcp = Y::map().with("protocol", "TCP").with("port", port);
         out.push(
-            object("networking.k8s.io/v1", "NetworkPolicy", &name, labels.clone()).with(
+            object(
+                "networking.k8s.io/v1",
+                "NetworkPolicy",
+                &name,
+                labels.clone(),
+            )
+            .with(
                 "spec",
                 Y::map()
                     .with(
@@ -491,15 +542,17 @@ pub fn backups(app: &App, flavor: Flavor) -> Vec<Y> {
                     .with("policyTypes", vec!["Ingress", "Egress"])
                     .with(
                         "egress",
-                        vec![Y::map()
-                            .with(
-                                "to",
-                                vec![Y::map().with(
-                                    "podSelector",
-                                    Y::map().with("matchLabels", kit::selector(app, &svc.name)),
-                                )],
-                            )
-                            .with("ports", vec![tcp.clone()])],
+                        vec![
+                            Y::map()
+                                .with(
+                                    "to",
+                                    vec![Y::map().with(
+                                        "podSelector",
+                                        Y::map().with("matchLabels", kit::selector(app, &svc.name)),
+                                    )],
+                                )
+                                .with("ports", vec![tcp.clone()]),
+                        ],
                     ),
             ),
         );
@@ -520,15 +573,17 @@ pub fn backups(app: &App, flavor: Flavor) -> Vec<Y> {
                     .with("policyTypes", vec!["Ingress"])
                     .with(
                         "ingress",
-                        vec![Y::map()
-                            .with(
-                                "from",
-                                vec![Y::map().with(
-                                    "podSelector",
-                                    Y::map().with("matchLabels", kit::selector(app, &name)),
-                                )],
-                            )
-                            .with("ports", vec![tcp])],
+                        vec![
+                            Y::map()
+                                .with(
+                                    "from",
+                                    vec![Y::map().with(
+                                        "podSelector",
+                                        Y::map().with("matchLabels", kit::selector(app, &name)),
+                                    )],
+                                )
+                                .with("ports", vec![tcp]),
+                        ],
                     ),
             ),
         );

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
+use crate::Options;
 use crate::compose::App;
 use crate::kit::{self, CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NAMESPACE, MONITORING_NAMESPACE};
-use crate::Options;
 
 pub fn render(app: &App, options: &Options) -> String {
     let mut out = String::new();
@@ -30,7 +30,9 @@ pub fn render(app: &App, options: &Options) -> String {
         app.project
     );
     if options.helm {
-        out.push_str("- `chart/`: a Helm chart with the same objects; `values-ENV.yaml` per environment.\n");
+        out.push_str(
+            "- `chart/`: a Helm chart with the same objects; `values-ENV.yaml` per environment.\n",
+        );
     }
     out.push_str("\n## Before the first deployment\n\n");
     if !app.secret_keys.is_empty() || !app.file_secrets.is_empty() {
@@ -45,10 +47,15 @@ pub fn render(app: &App, options: &Options) -> String {
                 .join(", ")
         );
         for (name, key) in &app.file_secrets {
-            let _ = writeln!(out, "- Secret `{name}`: key `{key}` (a Compose file secret).");
+            let _ = writeln!(
+                out,
+                "- Secret `{name}`: key `{key}` (a Compose file secret)."
+            );
         }
     }
-    out.push_str("- Set release image tags in every overlay's `images` (`kustomize edit set image`).\n");
+    out.push_str(
+        "- Set release image tags in every overlay's `images` (`kustomize edit set image`).\n",
+    );
     let _ = writeln!(
         out,
         "- The NetworkPolicies admit the ingress controller from namespace `{INGRESS_NAMESPACE}` and Prometheus from `{MONITORING_NAMESPACE}`; Ingresses use class `{INGRESS_CLASS}` and cert-manager ClusterIssuer `{CLUSTER_ISSUER}`. Change them if your cluster differs."

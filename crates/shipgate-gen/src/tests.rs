@@ -36,7 +36,10 @@ fn databases_become_statefulsets_with_claims_and_apps_deployments() {
     assert!(api.contains("runAsUser: 10001"));
     assert!(api.contains("readinessProbe:") && api.contains("startupProbe:"));
     // Liveness only asks whether the port answers.
-    assert!(api.contains("livenessProbe:\n            tcpSocket:"), "{api}");
+    assert!(
+        api.contains("livenessProbe:\n            tcpSocket:"),
+        "{api}"
+    );
 }
 
 #[test]
@@ -44,14 +47,28 @@ fn credentials_are_secret_references_never_values() {
     let kit = generate(STOREFRONT, &Options::default());
     for (path, bytes) in &kit.files {
         let text = String::from_utf8_lossy(bytes);
-        assert!(!text.contains("hunter2"), "{path} leaks a literal credential");
+        assert!(
+            !text.contains("hunter2"),
+            "{path} leaks a literal credential"
+        );
     }
     let api = kit.text("base/api.yaml").expect("api");
-    assert!(api.contains("value: \"postgres://store:$(DB_PASSWORD)@db:5432/store\""), "{api}");
+    assert!(
+        api.contains("value: \"postgres://store:$(DB_PASSWORD)@db:5432/store\""),
+        "{api}"
+    );
     assert!(api.contains("secretKeyRef:"));
     let secrets = kit.text("base/secrets.yaml").expect("secrets");
-    for key in ["DB_PASSWORD", "RABBITMQ_PASSWORD", "JWT_SECRET", "SMTP_PASSWORD"] {
-        assert!(secrets.contains(&format!("  {key}: \"\"")), "{key} in {secrets}");
+    for key in [
+        "DB_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "JWT_SECRET",
+        "SMTP_PASSWORD",
+    ] {
+        assert!(
+            secrets.contains(&format!("  {key}: \"\"")),
+            "{key} in {secrets}"
+        );
     }
     // YAML 1.1 would read a bare `on` as a boolean.
     assert!(api.contains("FEATURE_FLAGS: \"on\""), "{api}");
@@ -101,7 +118,9 @@ fn postgres_gets_a_backup_and_the_rules_cover_every_signal() {
     let backup = kit.text("components/backup/backup.yaml").expect("backup");
     assert!(backup.contains("kind: CronJob"));
     assert!(backup.contains("pg_dump"));
-    let monitoring = kit.text("components/monitoring/monitoring.yaml").expect("monitoring");
+    let monitoring = kit
+        .text("components/monitoring/monitoring.yaml")
+        .expect("monitoring");
     for alert in [
         "ShopDeploymentUnavailable",
         "ShopHighErrorRate",
@@ -123,7 +142,10 @@ fn malformed_input_is_a_positioned_diagnostic() {
         ("- a\n- b\n", 1),
         ("services: {}\n", 1),
         ("version: '3'\n", 1),
-        ("services:\n  api:\n    build: .\n  db:\n    command: x\n", 4),
+        (
+            "services:\n  api:\n    build: .\n  db:\n    command: x\n",
+            4,
+        ),
     ];
     for (text, line) in cases {
         let error = kubernetes(text, &options, &no_files).expect_err(text);

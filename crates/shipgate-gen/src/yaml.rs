@@ -154,8 +154,7 @@ pub fn plain_safe(s: &str) -> bool {
     // A leading letter or slash rules out numbers, dates, indicators and
     // `.inf`/`.nan`; the character set rules out flow and comment syntax.
     (first.is_ascii_alphabetic() || first == '/')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_./-:@=+".contains(c))
         && !s.ends_with(':')
         && !s.contains("://")
@@ -275,10 +274,7 @@ pub fn to_string(doc: &Y) -> String {
 
 /// Several documents separated by `---`.
 pub fn stream(docs: &[Y]) -> String {
-    docs.iter()
-        .map(to_string)
-        .collect::<Vec<_>>()
-        .join("---\n")
+    docs.iter().map(to_string).collect::<Vec<_>>().join("---\n")
 }
 
 #[cfg(test)]
@@ -288,14 +284,41 @@ mod tests {
     #[test]
     fn strings_yaml_1_1_would_misread_are_quoted() {
         for s in [
-            "on", "Yes", "y", "N", "off", "null", "~", "0755", "1.10", "2026-11-23", "", " x",
-            "a: b", "#x", "-x", "*x", "&x", "!x", "x #y", "http://x", "1e3", ".inf", "@x",
+            "on",
+            "Yes",
+            "y",
+            "N",
+            "off",
+            "null",
+            "~",
+            "0755",
+            "1.10",
+            "2026-11-23",
+            "",
+            " x",
+            "a: b",
+            "#x",
+            "-x",
+            "*x",
+            "&x",
+            "!x",
+            "x #y",
+            "http://x",
+            "1e3",
+            ".inf",
+            "@x",
         ] {
             assert!(!plain_safe(s), "{s:?} must be quoted");
             let quoted = scalar(s);
             assert!(quoted.starts_with('"'), "{s:?} -> {quoted}");
         }
-        for s in ["api", "app.kubernetes.io/name", "ghcr.io/a/b:1.2", "RuntimeDefault", "/tmp"] {
+        for s in [
+            "api",
+            "app.kubernetes.io/name",
+            "ghcr.io/a/b:1.2",
+            "RuntimeDefault",
+            "/tmp",
+        ] {
             assert!(plain_safe(s), "{s:?} can stay plain");
         }
     }

@@ -27,7 +27,12 @@ pub struct KubernetesArgs {
     #[arg(long)]
     helm: bool,
     /// Environments, one overlay each.
-    #[arg(long, value_name = "ENVS", value_delimiter = ',', default_value = "dev,staging,prod")]
+    #[arg(
+        long,
+        value_name = "ENVS",
+        value_delimiter = ',',
+        default_value = "dev,staging,prod"
+    )]
     envs: Vec<String>,
     /// Compose services to expose through an Ingress with TLS. Services can
     /// also say so with the label `shipgate.dev/public: "true"`.

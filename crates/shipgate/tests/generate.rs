@@ -68,13 +68,10 @@ fn kubectl() -> PathBuf {
 /// PATH for `shipgate check`: helm and kubectl, so that charts and
 /// overlays are rendered as a user's machine would.
 fn tool_path() -> std::ffi::OsString {
-    let dirs = [
-        tool("SHIPGATE_HELM", "helm"),
-        kubectl(),
-    ]
-    .into_iter()
-    .filter_map(|t| t.parent().map(Path::to_path_buf))
-    .collect::<Vec<_>>();
+    let dirs = [tool("SHIPGATE_HELM", "helm"), kubectl()]
+        .into_iter()
+        .filter_map(|t| t.parent().map(Path::to_path_buf))
+        .collect::<Vec<_>>();
     std::env::join_paths(dirs).expect("PATH")
 }
 
@@ -234,7 +231,11 @@ fn prove(from: &Path, extra: &[&str]) {
     generate(from, &kit, extra);
 
     let whole = loud(&check(&["kit"], dir.path(), None));
-    assert!(whole.is_empty(), "shipgate check kit:\n{}", whole.join("\n"));
+    assert!(
+        whole.is_empty(),
+        "shipgate check kit:\n{}",
+        whole.join("\n")
+    );
 
     for env in ENVS {
         let rendered = render(&kit.join("overlays").join(env));
@@ -347,7 +348,10 @@ fn a_malformed_compose_file_is_reported_at_its_position() {
     let compose = dir.path().join("compose.yaml");
     for (text, position) in [
         ("services:\n  api:\n    image: [oops\n", ":4:1:"),
-        ("services:\n  api:\n    image: nginx:1.27\n  db: 12\n", ":4:7:"),
+        (
+            "services:\n  api:\n    image: nginx:1.27\n  db: 12\n",
+            ":4:7:",
+        ),
         ("", ":1:1:"),
         ("services:\n  api:\n    command: run\n", ":2:"),
     ] {
