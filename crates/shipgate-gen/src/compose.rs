@@ -113,6 +113,7 @@ pub struct Service {
     pub image_tag: String,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
+    pub working_dir: Option<String>,
     pub env: Vec<(String, EnvValue)>,
     pub ports: Vec<Port>,
     pub claims: Vec<Claim>,
@@ -363,21 +364,26 @@ const HANDLED: &[&str] = &[
     "read_only",
     "security_opt",
     "cap_drop",
+    "cap_add",
+    "privileged",
     "restart",
-    "container_name",
     "stop_grace_period",
     "mem_limit",
     "mem_reservation",
     "cpus",
     "scale",
-    "init",
-    "hostname",
-    "working_dir",
     "extends",
-    "logging",
-    "profiles",
-    "pull_policy",
+    "working_dir",
 ];
+
+/// `deploy` keys the kit carries over.
+const DEPLOY_HANDLED: &[&str] = &["resources", "replicas"];
+
+/// `deploy.mode: replicated` is what a Deployment is; `global` (one per
+/// node) and the job modes are not.
+fn replicated_mode(service: &model::Service<'_>) -> bool {
+    service.deploy_mode().is_none_or(|m| m == "replicated")
+}
 
 fn read_service(
     compose: &Compose<'_>,
@@ -394,6 +400,58 @@ fn read_service(
             && !k.starts_with("x-")
         {
             notes.push(format!("`{k}` is not carried over"));
+        }
+    }
+    if let Some(deploy) = service.get("deploy") {
+        for (key, _) in deploy.entries() {
+            let replicated = replicated_mode(service);
+            if let Some(k) = key.as_text()
+                && !DEPLOY_HANDLED.contains(&k)
+                && !(k == "mode" && replicated)
+            {
+                notes.push(format!("`deploy.{k}` is not carried over"));
+            }
+        }
+        if let Some(reservations) = service.lookup(&["deploy", "resources", "reservations"]) {
+            for (key, _) in reservations.entries() {
+                if let Some(k) = key.as_text()
+                    && k != "cpus"
+                    && k != "memory"
+                {
+                    notes.push(format!(
+                        "`deploy.resources.reservations.{k}` is not carried over"
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(labels) = service.get("labels") {
+        let others = if labels.is_map() {
+            labels
+                .entries()
+                .filter(|(k, _)| k.as_text() != Some("shipgate.dev/public"))
+                .count()
+        } else {
+            labels
+                .items()
+                .filter(|i| !model::text(*i).is_some_and(|t| t.starts_with("shipgate.dev/public")))
+                .count()
+        };
+        if others > 0 {
+            notes.push(
+                "container `labels` are not carried over (the kit labels objects with \
+                 `app.kubernetes.io/*`)"
+                    .into(),
+            );
+        }
+    }
+    for option in service.security_opt() {
+        if option.key != "no-new-privileges" {
+            notes.push(format!(
+                "security_opt `{}` is not carried over: the kit sets seccomp `RuntimeDefault` \
+                 and no privilege escalation",
+                model::text(option.node).unwrap_or(option.key)
+            ));
         }
     }
     // Image: what Compose pulls when nothing is set; a service built from
@@ -524,8 +582,11 @@ fn read_service(
             )),
         }
         if port.published.is_some() {
-            // Host publishing has no Kubernetes equivalent worth keeping:
-            // Services and the Ingress reach the pod instead.
+            notes.push(format!(
+                "port `{}` is published on the host in Compose: in the kit the Service (and \
+                 the Ingress, when public) reaches it instead",
+                model::text(port.node).unwrap_or("?")
+            ));
         }
     }
     for item in service
@@ -731,7 +792,26 @@ fn read_service(
     if service.healthcheck().is_some_and(|h| h.disabled) {
         notes.push("its healthcheck is disabled in Compose".into());
     }
-    let resources = resources(service, role);
+    let mut resources = resources(service, role);
+    // A cache told to hold N bytes needs room beyond them (fragmentation,
+    // buffers, fork for persistence); a limit at N gets it killed.
+    let maxmemory = args
+        .iter()
+        .flatten()
+        .skip_while(|w| w.as_str() != "--maxmemory")
+        .nth(1)
+        .and_then(|m| memory(m))
+        .and_then(|m| mebibytes(&m));
+    if let Some(mi) = maxmemory
+        && resources.defaulted
+    {
+        resources.memory_request = format!("{}Mi", mi + mi / 4);
+        resources.memory_limit = format!("{}Mi", mi * 2);
+        notes.push(format!(
+            "`--maxmemory` is {mi}Mi: the kit requests a quarter more and limits memory at \
+             twice that, so that the cache is not killed at its own ceiling"
+        ));
+    }
     if resources.defaulted {
         notes.push(format!(
             "no `deploy.resources` in Compose: defaults requests cpu {} memory {}, limit \
@@ -826,6 +906,7 @@ fn read_service(
         image_tag,
         command,
         args,
+        working_dir: service.get("working_dir").and_then(model::value_when_unset),
         env,
         ports,
         claims,
@@ -1198,6 +1279,14 @@ pub fn memory(text: &str) -> Option<String> {
     } else {
         format!("{mi}Mi")
     })
+}
+
+/// A quantity written by `memory` in mebibytes.
+fn mebibytes(quantity: &str) -> Option<u64> {
+    match quantity.strip_suffix("Gi") {
+        Some(gi) => gi.parse::<u64>().ok().map(|g| g * 1024),
+        None => quantity.strip_suffix("Mi")?.parse().ok(),
+    }
 }
 
 /// Compose CPUs (`0.5`, `2`) as millicores.

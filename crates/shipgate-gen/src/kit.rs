@@ -269,6 +269,9 @@ pub fn workload(app: &App, svc: &Service, flavor: Flavor) -> Y {
     if let Some(args) = &svc.args {
         container.set("args", args.clone());
     }
+    if let Some(dir) = &svc.working_dir {
+        container.set("workingDir", dir.as_str());
+    }
     if !svc.ports.is_empty() {
         container.set(
             "ports",

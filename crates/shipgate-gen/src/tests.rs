@@ -176,3 +176,23 @@ fn compose_units_become_kubernetes_quantities() {
     assert_eq!(compose::duration("500ms"), Some(1));
     assert_eq!(compose::duration("soon"), None);
 }
+
+#[test]
+fn a_cache_gets_room_above_its_maxmemory_and_host_ports_are_noted() {
+    let kit = generate(SHOP, &Options::default());
+    let redis = kit.text("base/redis.yaml").expect("redis");
+    assert!(redis.contains("memory: \"512Mi\""), "{redis}");
+    let notes = kit.text("NOTES.md").expect("notes");
+    assert!(notes.contains("`127.0.0.1:${API_PORT:-8000}:8000` is published on the host"));
+}
+
+#[test]
+fn a_scheduler_is_a_singleton_never_autoscaled() {
+    let kit = generate(STOREFRONT, &Options::default());
+    let scheduler = kit.text("base/scheduler.yaml").expect("scheduler");
+    assert!(scheduler.contains("type: Recreate"), "{scheduler}");
+    assert!(!scheduler.contains("kind: PodDisruptionBudget"));
+    let hpa = kit.text("overlays/prod/hpa.yaml").expect("hpa");
+    assert!(!hpa.contains("name: scheduler"));
+    assert!(hpa.contains("name: worker"));
+}
