@@ -1196,7 +1196,7 @@ pub fn duration(text: &str) -> Option<u32> {
             "ns" => 0.000_001,
             _ => return None,
         };
-        total_ms += (value * ms) as u64;
+        total_ms = total_ms.saturating_add((value * ms) as u64);
         any = true;
     }
     if !number.is_empty() || !any {
@@ -1236,7 +1236,9 @@ fn health(service: &model::Service<'_>) -> Option<Health> {
             .and_then(model::value_when_unset)
             .and_then(|d| duration(&d))
             .unwrap_or(default)
-            .max(1)
+            // Beyond an hour a probe setting is a typo, and arithmetic on it
+            // must not overflow.
+            .clamp(1, 3600)
     };
     Some(Health {
         command,
@@ -1250,7 +1252,8 @@ fn health(service: &model::Service<'_>) -> Option<Health> {
             .lookup(&["healthcheck", "start_period"])
             .and_then(model::value_when_unset)
             .and_then(|d| duration(&d))
-            .unwrap_or(0),
+            .unwrap_or(0)
+            .min(3600),
     })
 }
 
@@ -1270,7 +1273,8 @@ pub fn memory(text: &str) -> Option<String> {
         "g" => 1024.0 * 1024.0 * 1024.0,
         _ => return None,
     };
-    if bytes <= 0.0 {
+    // Nothing runs in more than a pebibyte; past that the text is a typo.
+    if !(bytes > 0.0 && bytes < 1024f64.powi(5)) {
         return None;
     }
     let mi = (bytes / (1024.0 * 1024.0)).ceil() as u64;

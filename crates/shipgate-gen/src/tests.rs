@@ -196,3 +196,30 @@ fn a_scheduler_is_a_singleton_never_autoscaled() {
     assert!(!hpa.contains("name: scheduler"));
     assert!(hpa.contains("name: worker"));
 }
+
+#[test]
+fn odd_but_well_formed_compose_files_never_panic() {
+    let cases = [
+        "services:\n  a:\n    image: x:1\n    ports: 5\n    environment: 5\n    healthcheck: x\n",
+        "services:\n  a:\n    image: x:1\n    deploy: {replicas: abc, resources: {limits: {memory: 99999999999999999999g, cpus: -1}}}\n",
+        "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, x], interval: 99999999999999999999h, retries: -5}\n",
+        "services:\n  a:\n    image: x:1\n    volumes: [{}, '', 'named:', ':/x', 'C:\\\\data:/data']\n    command: {}\n",
+        "services:\n  db_1:\n    image: x:1\n  db-1:\n    image: x:1\n  ___:\n    image: x:1\n",
+        "services:\n  a:\n    image: x:1\n    command: redis-server --maxmemory 18446744073709551615gb\n",
+        "services:\n  a:\n    image: x:1\n    environment: ['=x', 'A', 'B=${', 'C=$${D}', 'PASSWORD=${P:?}${Q}']\n",
+        "services:\n  a:\n    image: x:1\n    depends_on: {missing: {condition: service_healthy}}\n    networks: {n: null}\n    expose: ['1-99999', abc]\n",
+        "services:\n  ä:\n    image: \"${IMG:-x}:1\"\n    user: \"0\"\n    ports: ['${P}:80', '70000:70000']\n",
+        "services:\n  a:\n    extends: a\n    image: x:1\n  b:\n    extends: {service: a, file: other.yaml}\n",
+    ];
+    for text in cases {
+        let options = Options {
+            helm: true,
+            ..Options::default()
+        };
+        if let Ok(kit) = kubernetes(text, &options, &no_files) {
+            for (path, bytes) in &kit.files {
+                assert!(std::str::from_utf8(bytes).is_ok(), "{path}");
+            }
+        }
+    }
+}
