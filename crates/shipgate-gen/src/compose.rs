@@ -162,7 +162,7 @@ impl Service {
     pub fn has_config(&self) -> bool {
         self.env
             .iter()
-            .any(|(_, v)| matches!(v, EnvValue::Plain(_)))
+            .any(|(n, v)| config_key(n) && matches!(v, EnvValue::Plain(_)))
     }
 
     /// Whether HTTP metrics may be scraped from it: a server of our own,
@@ -170,6 +170,16 @@ impl Service {
     pub fn http(&self) -> bool {
         self.role == Role::Server && self.ports.iter().any(|p| p.name == "http")
     }
+}
+
+/// Whether a variable's name can be a ConfigMap key; other names are set
+/// on the container directly.
+pub fn config_key(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Ports HTTP servers commonly listen on.

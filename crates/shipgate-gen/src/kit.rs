@@ -236,6 +236,13 @@ fn env_list(app: &App, svc: &Service) -> Vec<Y> {
                 env.push(secret_ref(name, key));
                 defined.push(name.clone());
             }
+            EnvValue::Plain(text) if !crate::compose::config_key(name) => {
+                env.push(
+                    Y::map()
+                        .with("name", name.as_str())
+                        .with("value", text.as_str()),
+                );
+            }
             EnvValue::Composite(text, _) => {
                 env.push(
                     Y::map()
@@ -520,7 +527,9 @@ pub fn config_maps(app: &App, svc: &Service, flavor: Flavor) -> Vec<Y> {
     if svc.has_config() {
         let mut data = Y::map();
         for (name, value) in &svc.env {
-            if let EnvValue::Plain(v) = value {
+            if let EnvValue::Plain(v) = value
+                && crate::compose::config_key(name)
+            {
                 data.set(name, v.as_str());
             }
         }

@@ -62,6 +62,7 @@ pub fn render(app: &App, options: &Options) -> String {
     );
     out.push_str("- Egress beyond the services of this file (external APIs, object storage) is denied: add rules to `components/network-policy`.\n");
     out.push_str("- Alerts expect `http_requests_total` (label `code`) and `http_request_duration_seconds` from the HTTP services, and kube-state-metrics and kubelet metrics from the cluster.\n");
+    out.push_str("- Written for Kubernetes 1.27 or newer: the backup CronJob sets `timeZone` and StatefulSets keep their volumes through `persistentVolumeClaimRetentionPolicy`.\n");
     out.push_str("\n## Defaults the kit chose\n\n");
     let _ = writeln!(
         out,

@@ -44,7 +44,12 @@ fn databases_become_statefulsets_with_claims_and_apps_deployments() {
 
 #[test]
 fn credentials_are_secret_references_never_values() {
-    let kit = generate(STOREFRONT, &Options::default());
+    let with_chart = Options {
+        helm: true,
+        ..Options::default()
+    };
+    let kit = generate(STOREFRONT, &with_chart);
+    assert!(kit.text("chart/values.yaml").is_some());
     for (path, bytes) in &kit.files {
         let text = String::from_utf8_lossy(bytes);
         assert!(
@@ -222,4 +227,16 @@ fn odd_but_well_formed_compose_files_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn a_variable_no_configmap_key_can_hold_is_set_on_the_container() {
+    let text = "services:\n  a:\n    image: x:1\n    environment:\n      \"MY VAR\": \"1\"\n      OK: \"2\"\n";
+    let kit = generate(text, &Options::default());
+    let a = kit.text("base/a.yaml").expect("a");
+    assert!(a.contains("  OK: \"2\""), "{a}");
+    assert!(
+        a.contains("- name: \"MY VAR\"\n              value: \"1\""),
+        "{a}"
+    );
 }
