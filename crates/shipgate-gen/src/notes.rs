@@ -31,7 +31,7 @@ pub fn render(app: &App, options: &Options) -> String {
     );
     if options.helm {
         out.push_str(
-            "- `chart/`: a Helm chart with the same objects; `values-ENV.yaml` per environment.\n",
+            "- `chart/`: a Helm chart with the same objects; `values-ENV.yaml` per environment. Helm does not own the namespace: label the release's namespace `pod-security.kubernetes.io/enforce: restricted` as the overlays' `namespace.yaml` does.\n",
         );
     }
     out.push_str("\n## Before the first deployment\n\n");
