@@ -1448,6 +1448,13 @@ const KNOWN: &[Known] = &[
         non_root_ok: "",
     },
     Known {
+        image: "nginx-unprivileged",
+        ports: &[8080],
+        writable: &["/var/cache/nginx"],
+        role: Role::Server,
+        non_root_ok: "",
+    },
+    Known {
         image: "nginx",
         ports: &[80],
         writable: &["/var/cache/nginx", "/var/run"],

@@ -240,3 +240,33 @@ fn a_variable_no_configmap_key_can_hold_is_set_on_the_container() {
         "{a}"
     );
 }
+
+#[test]
+fn files_beside_the_compose_file_become_configmap_keys_and_env_files_are_read() {
+    let text = "services:\n  proxy:\n    image: nginxinc/nginx-unprivileged:1.27.2\n    volumes:\n      - ./nginx.conf:/etc/nginx/conf.d/default.conf:ro\n    env_file: app.env\n    configs:\n      - source: banner\n        target: /srv/banner.txt\nconfigs:\n  banner:\n    content: hello\n";
+    let read = |path: &str| match path {
+        "./nginx.conf" => Some("server { listen 8080; }\n".to_owned()),
+        "app.env" => Some("LOG=debug\nAPI_TOKEN=abc123\n".to_owned()),
+        _ => None,
+    };
+    let kit = kubernetes(text, &Options::default(), &read).expect("generates");
+    let proxy = kit.text("base/proxy.yaml").expect("proxy");
+    assert!(
+        proxy.contains("  nginx.conf: |\n    server { listen 8080; }\n"),
+        "{proxy}"
+    );
+    assert!(proxy.contains("  banner: hello"));
+    assert!(proxy.contains("subPath: nginx.conf"));
+    assert!(proxy.contains("LOG: debug"));
+    assert!(!proxy.contains("abc123"));
+    assert!(
+        kit.text("base/secrets.yaml")
+            .expect("secrets")
+            .contains("API_TOKEN")
+    );
+    assert!(
+        !kit.text("NOTES.md")
+            .expect("notes")
+            .contains("nginx binds port 80")
+    );
+}
