@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use shipgate_gen::Options;
 
+/// The list of files the last run wrote, relative to the output folder.
+const MANIFEST: &str = ".shipgate-generated";
+
 #[derive(Subcommand)]
 pub enum GenerateCommand {
     /// A hardened Kubernetes kit from a Compose file: a Kustomize base,
@@ -104,6 +107,22 @@ fn kubernetes(args: KubernetesArgs) -> Result<ExitCode, String> {
         source: args.from.display().to_string(),
     };
     let kit = shipgate_gen::kubernetes(&text, &options, &read).map_err(|d| d.to_string())?;
+    // Files an earlier run wrote and this one does not (a service removed
+    // from the Compose file) would linger and be judged on their own.
+    let manifest = args.out.join(MANIFEST);
+    if let Ok(previous) = fs::read_to_string(&manifest) {
+        for old in previous.lines() {
+            let relative = Path::new(old);
+            let inside = !old.is_empty()
+                && !old.starts_with('#')
+                && relative
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)));
+            if inside && !kit.files.contains_key(old) {
+                let _ = fs::remove_file(args.out.join(relative));
+            }
+        }
+    }
     for (path, bytes) in &kit.files {
         let target = args.out.join(path);
         if let Some(parent) = target.parent() {
@@ -112,6 +131,13 @@ fn kubernetes(args: KubernetesArgs) -> Result<ExitCode, String> {
         }
         fs::write(&target, bytes).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
+    let mut listing: String = kit.files.keys().map(|p| format!("{p}\n")).collect();
+    listing.insert_str(
+        0,
+        "# Written by shipgate generate kubernetes; removed from DIR when no longer generated.\n",
+    );
+    fs::write(&manifest, listing)
+        .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
     eprintln!(
         "wrote {} files to {}; read {} first",
         kit.files.len(),

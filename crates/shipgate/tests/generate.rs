@@ -343,6 +343,21 @@ fn generating_twice_gives_byte_identical_kits() {
 }
 
 #[test]
+fn regenerating_removes_what_is_no_longer_generated_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kit = dir.path().join("kit");
+    generate(&storefront(), &kit, &[]);
+    assert!(kit.join("base/web.yaml").is_file());
+    fs::write(kit.join("mine.txt"), "kept").expect("write");
+    generate(&shop(), &kit, &[]);
+    assert!(!kit.join("base/web.yaml").exists());
+    assert!(kit.join("base/api.yaml").is_file());
+    assert!(kit.join("mine.txt").is_file());
+    let whole = loud(&check(&["kit"], dir.path(), None));
+    assert!(whole.is_empty(), "{}", whole.join("\n"));
+}
+
+#[test]
 fn a_malformed_compose_file_is_reported_at_its_position() {
     let dir = tempfile::tempdir().expect("tempdir");
     let compose = dir.path().join("compose.yaml");
