@@ -200,7 +200,11 @@ fn write_scalar(out: &mut String, y: &Y, indent: usize) {
         Y::Tpl(t) => out.push_str(t),
         Y::Seq(_) => out.push_str("[]"),
         Y::Map(_) => out.push_str("{}"),
-        Y::Block(_) => unreachable!("blocks are written by their key"),
+        // Under a key a block is indented for its place (see `write_value`);
+        // elsewhere it can only be written inline, as flow YAML.
+        Y::Block(expr) => {
+            let _ = write!(out, "{{{{ toJson {expr} }}}}");
+        }
     }
 }
 
@@ -245,11 +249,11 @@ fn write_seq(out: &mut String, items: &[Y], indent: usize) {
             match item {
                 Y::Map(entries) => write_map(&mut nested, entries, indent + 2),
                 Y::Seq(inner) => write_seq(&mut nested, inner, indent + 2),
-                _ => unreachable!(),
+                _ => {}
             }
             out.push_str(&pad);
             out.push_str("- ");
-            out.push_str(&nested[indent + 2..]);
+            out.push_str(nested.get(indent + 2..).unwrap_or_default());
         } else {
             out.push_str(&pad);
             out.push('-');
