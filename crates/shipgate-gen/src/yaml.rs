@@ -359,3 +359,96 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+    use shipgate_syntax::yaml::{Limits, Resolved, Schema, parse};
+
+    /// Every string reads back as the same string under YAML 1.1, the
+    /// schema Kubernetes reads with, in a mapping and in a sequence.
+    #[test]
+    fn strings_read_back_unchanged_as_kubernetes_reads_them() {
+        let strings = [
+            "on",
+            "Off",
+            "y",
+            "N",
+            "yes",
+            "NO",
+            "true",
+            "False",
+            "null",
+            "NULL",
+            "~",
+            "",
+            "0755",
+            "0x1F",
+            "0o17",
+            "+1",
+            "-1",
+            ".5",
+            "1_000",
+            "1e3",
+            "12:30:00",
+            "2001-12-14t21:59:43.10-05:00",
+            "2026-11-23",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "<<",
+            "=",
+            "- x",
+            "? x",
+            "%x",
+            "`x",
+            "|",
+            ">",
+            "'",
+            "\"",
+            "\\",
+            "a #b",
+            "a: b",
+            "a:b",
+            "{x}",
+            "[x]",
+            "x,y",
+            "&a",
+            "*a",
+            "!t",
+            "@x",
+            " lead",
+            "trail ",
+            "tab\there",
+            "ünï",
+            "http://x:1/y",
+            "line1\nline2\n",
+            "line1\nline2",
+            "a\n\nb",
+            "  indented\nx",
+            "x\r\ny",
+            "$(DB_PASSWORD)",
+            "ghcr.io/a/b:1.2",
+            "app.kubernetes.io/name",
+            "RuntimeDefault",
+        ];
+        for s in strings {
+            let doc = Y::map().with("k", s).with("list", vec![Y::from(s)]);
+            let text = to_string(&doc);
+            let stream = parse(&text, Schema::Yaml11, Limits::default());
+            assert!(stream.errors.is_empty(), "{s:?}: {text}");
+            let root = stream.root(0).expect("root");
+            for node in [
+                root.get("k").expect("k"),
+                root.get("list")
+                    .and_then(|l| l.items().next())
+                    .expect("item"),
+            ] {
+                match node.resolve() {
+                    Some(Resolved::Str(back)) => assert_eq!(back, s, "{text}"),
+                    other => panic!("{s:?} read back as {other:?}: {text}"),
+                }
+            }
+        }
+    }
+}
