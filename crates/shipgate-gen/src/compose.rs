@@ -344,6 +344,7 @@ pub fn read(
             .collect();
     }
     infer_ports(&mut app, &compose);
+    note_external_hosts(&mut app);
     for svc in &mut app.services {
         name_ports(svc);
     }
@@ -1463,6 +1464,50 @@ const KNOWN: &[Known] = &[
                       nginxinc/nginx-unprivileged (port 8080) or allow unprivileged low ports",
     },
 ];
+
+/// Hosts a service's environment names that are not services of the file:
+/// the default-deny policies block them until someone allows them.
+fn note_external_hosts(app: &mut App) {
+    let known: BTreeSet<String> = app
+        .services
+        .iter()
+        .flat_map(|s| [s.name.clone(), s.compose_name.clone()])
+        .collect();
+    for svc in &mut app.services {
+        let mut hosts = BTreeSet::new();
+        for (name, value) in &svc.env {
+            let text = match value {
+                EnvValue::Plain(t) | EnvValue::Composite(t, _) => t.as_str(),
+                EnvValue::Secret(_) => continue,
+            };
+            if let Some(start) = text.find("://") {
+                let rest = &text[start + 3..];
+                let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+                let host_port = authority.rsplit('@').next().unwrap_or(authority);
+                let host = if host_port.starts_with('[') {
+                    host_port
+                } else {
+                    host_port.split(':').next().unwrap_or(host_port)
+                };
+                hosts.insert(host.to_owned());
+            } else if name.to_ascii_uppercase().ends_with("_HOST") && !text.contains(' ') {
+                hosts.insert(text.split(':').next().unwrap_or(text).to_owned());
+            }
+        }
+        for host in hosts {
+            let local = matches!(
+                host.as_str(),
+                "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0"
+            );
+            if !host.is_empty() && !local && !known.contains(&host) {
+                svc.notes.push(format!(
+                    "reaches `{host}`, outside the Compose file: the network policies deny \
+                     that egress until a rule in `components/network-policy` allows it"
+                ));
+            }
+        }
+    }
+}
 
 /// Ports the Compose file never lists but other services use: a
 /// `host:port` naming a service in another service's environment.

@@ -114,6 +114,9 @@ fn unsupported_features_are_listed_in_the_notes() {
     let notes = kit.text("NOTES.md").expect("notes");
     assert!(notes.contains("`ulimits` is not carried over"), "{notes}");
     assert!(notes.contains("`SMTP_PASSWORD` holds a literal credential"));
+    assert!(notes.contains("reaches `smtp.example.com`, outside the Compose file"));
+    // Services of the file are reached through policies already.
+    assert!(!notes.contains("reaches `api`") && !notes.contains("reaches `db`"));
     assert!(notes.contains("`JWT_SECRET`") || notes.contains("JWT_SECRET"));
 }
 
