@@ -2,6 +2,7 @@
 //! worth testing on its own lives in the library crates.
 
 mod attest;
+mod generate;
 
 use std::borrow::Cow;
 
@@ -58,6 +59,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Generate deployment artifacts from what the repository holds.
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
 }
 
 #[derive(clap::Args)]
@@ -231,6 +235,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe(args),
         Command::Attest(args) => attest::run(args),
         Command::Init { dir, force } => init(&dir, force),
+        Command::Generate(command) => generate::run(command),
     };
     match result {
         Ok(code) => code,
