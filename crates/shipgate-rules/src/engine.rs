@@ -3,8 +3,8 @@ use std::collections::{HashMap, HashSet};
 use shipgate_core::{
     Finding, Fingerprint, Location, Report, RuleSummary, Severity, SourceSpan, SuppressedFinding,
 };
-use shipgate_syntax::LineIndex;
 use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream};
+use shipgate_syntax::{LazyLineIndex, LineIndex};
 
 use crate::artifact::ArtifactKind;
 use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, Sink};
@@ -234,12 +234,12 @@ impl Engine {
             let instructions = crate::docker::instruction_lines(text, &lines);
             suppress::scan_comments(path, text, &lines, &instructions, &mut collector);
             crate::docker::run(&self.enabled, path, text, &lines, &mut outcome.findings);
-            lines
+            LazyLineIndex::built(text, lines)
         } else if kind.is_yaml() {
             let stream = self.check_yaml(path, text, kind, role, &mut collector, &mut outcome);
-            stream.lines
+            LazyLineIndex::built(text, stream.lines)
         } else {
-            let lines = LineIndex::new(text);
+            let lines = LazyLineIndex::new(text);
             suppress::scan_text_comments(path, text, &lines, &mut collector);
             lines
         };
@@ -452,14 +452,14 @@ impl Engine {
     /// Fingerprints name the rule, the file and the logical place (or, for
     /// findings without one, the text of the offending line), never the line
     /// number: baselines survive lines moving around them.
-    fn assign_fingerprints(&self, findings: &mut [Finding], text: &str, lines: &LineIndex) {
+    fn assign_fingerprints(&self, findings: &mut [Finding], text: &str, lines: &LazyLineIndex) {
         let mut seen: HashMap<(String, String), u32> = HashMap::new();
         for finding in findings.iter_mut() {
             let anchor = if finding.location.logical.is_empty() {
                 finding
                     .location
                     .line()
-                    .and_then(|l| lines.line_text(text, l))
+                    .and_then(|l| lines.get().line_text(text, l))
                     .map(|t| t.trim().to_owned())
                     .unwrap_or_default()
             } else {
@@ -515,7 +515,11 @@ pub struct ReportBuilder<'e> {
     engine: &'e Engine,
     baseline: Option<&'e HashSet<String>>,
     report: Report,
-    objects: Vec<ObjectInfo>,
+    /// Summaries of the objects read from files, which form one unit of
+    /// relations; kept where the caller chose, until `finish` drains them.
+    standalone: Option<Box<dyn SummaryStore + 'e>>,
+    /// Summaries of rendered objects, each rendering a unit of its own.
+    rendered_objects: Vec<ObjectInfo>,
     suppressions_by_path: HashMap<String, Vec<Suppression>>,
     repo_files: Vec<crate::repo::RepoFile>,
     /// Findings of renderings, placed once every file's suppressions are known.
@@ -531,11 +535,23 @@ impl<'e> ReportBuilder<'e> {
         roots: Vec<String>,
         baseline: Option<&'e HashSet<String>>,
     ) -> Self {
+        Self::with_store(engine, roots, baseline, Box::<HeldSummaries>::default())
+    }
+
+    /// A builder that keeps the summaries of objects read from files in
+    /// `standalone`, such as a store on disk for a large tree.
+    pub fn with_store(
+        engine: &'e Engine,
+        roots: Vec<String>,
+        baseline: Option<&'e HashSet<String>>,
+        standalone: Box<dyn SummaryStore + 'e>,
+    ) -> Self {
         ReportBuilder {
             engine,
             baseline,
             report: Report::new(roots),
-            objects: Vec::new(),
+            standalone: Some(standalone),
+            rendered_objects: Vec::new(),
             suppressions_by_path: HashMap::new(),
             repo_files: Vec::new(),
             rendered: Vec::new(),
@@ -552,7 +568,13 @@ impl<'e> ReportBuilder<'e> {
         files.objects += outcome.objects.len() as u64;
         // Taken, not appended: an emptied vector keeps its buffer until the
         // outcome is dropped.
-        self.objects.extend(std::mem::take(&mut outcome.objects));
+        for object in std::mem::take(&mut outcome.objects) {
+            if object.sources.is_some() {
+                self.rendered_objects.push(object);
+            } else if let Some(standalone) = self.standalone.as_mut() {
+                standalone.put(object);
+            }
+        }
         if outcome.rendered {
             // A rendering is not a file: its objects count, its findings are
             // placed at the end.
@@ -667,15 +689,44 @@ impl<'e> ReportBuilder<'e> {
     /// places their findings and the renderings', and completes the counts.
     pub fn finish(mut self) -> Assembled {
         let engine = self.engine;
+        // The files that no rendering consumes form one unit of relations.
+        // Their store hands them back a few namespaces at a time, and every
+        // relation rule stays within a namespace, so the findings are those
+        // of one pass over the whole unit once put in rule order.
+        let mut cross = Vec::new();
+        let drained = match self.standalone.take() {
+            Some(standalone) => standalone.drain(&mut |objects| {
+                run_relation_rules(engine, Cluster::new(objects), &mut cross);
+            }),
+            None => Ok(()),
+        };
+        let rank: HashMap<&str, usize> = engine
+            .enabled
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| (rule.meta.id, i))
+            .collect();
+        cross.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
+        // Reported whatever the selection: a run that lost summaries must
+        // not read as one that checked them.
+        if let Err(message) = drained
+            && let Some(def) = registry().get(meta::UNREADABLE_FILE)
+        {
+            let root = self.report.roots.first().cloned().unwrap_or_default();
+            cross.push(finding(
+                &def.meta,
+                format!(
+                    "the object summaries kept for the relation rules could not be read back \
+                     ({message}); relations between files were not checked"
+                ),
+                Location::file(&root),
+            ));
+        }
         // Each rendering is deployed as a unit of its own (an overlay per
-        // environment), so relations are judged within it; the files that
-        // no rendering consumes form one more unit.
-        // Rendered objects are moved out; the standalone ones stay where they
-        // are, since copying the largest set would hold it twice.
-        let mut standalone = std::mem::take(&mut self.objects);
-        let mut units: Vec<Vec<ObjectInfo>> = vec![Vec::new()];
+        // environment), so relations are judged within it.
+        let mut units: Vec<Vec<ObjectInfo>> = Vec::new();
         let mut unit_of_root: HashMap<std::sync::Arc<str>, usize> = HashMap::new();
-        for object in standalone.extract_if(.., |o| o.sources.is_some()) {
+        for object in std::mem::take(&mut self.rendered_objects) {
             let next = units.len();
             let unit = *unit_of_root.entry(object.path.clone()).or_insert(next);
             if unit == next {
@@ -683,20 +734,8 @@ impl<'e> ReportBuilder<'e> {
             }
             units[unit].push(object);
         }
-        units[0] = standalone;
-        let mut cross = Vec::new();
         for unit in units {
-            let cluster = Cluster::new(unit);
-            for rule in &engine.enabled {
-                if let Check::Cluster(check) = rule.check {
-                    let mut sink = ClusterSink {
-                        meta: &rule.meta,
-                        config: &engine.config,
-                        findings: &mut cross,
-                    };
-                    check(&cluster, &mut sink);
-                }
-            }
+            run_relation_rules(engine, Cluster::new(unit), &mut cross);
         }
         let view = crate::repo::RepoView {
             repository_roots: engine.config.repository_roots.clone(),
@@ -746,6 +785,47 @@ impl<'e> ReportBuilder<'e> {
         }
     }
 }
+fn run_relation_rules(engine: &Engine, cluster: Cluster, findings: &mut Vec<Finding>) {
+    for rule in &engine.enabled {
+        if let Check::Cluster(check) = rule.check {
+            let mut sink = ClusterSink {
+                meta: &rule.meta,
+                config: &engine.config,
+                findings,
+            };
+            check(&cluster, &mut sink);
+        }
+    }
+}
+
+/// Where a [`ReportBuilder`] keeps the summaries of the objects read from
+/// files until the relation rules run. Those rules judge each namespace on
+/// its own, so a store may hand the summaries back in groups, provided a
+/// namespace (as [`namespace_of`](crate::k8s::namespace_of) names it) is never split between two
+/// groups and the groups come in namespace order.
+pub trait SummaryStore {
+    fn put(&mut self, object: ObjectInfo);
+    /// Calls `visit` with every group; an error means summaries were lost.
+    fn drain(self: Box<Self>, visit: &mut dyn FnMut(Vec<ObjectInfo>)) -> Result<(), String>;
+}
+
+/// The store of a small run: every summary in memory, handed back as one group.
+#[derive(Default)]
+pub struct HeldSummaries(Vec<ObjectInfo>);
+
+impl SummaryStore for HeldSummaries {
+    fn put(&mut self, object: ObjectInfo) {
+        self.0.push(object);
+    }
+
+    fn drain(self: Box<Self>, visit: &mut dyn FnMut(Vec<ObjectInfo>)) -> Result<(), String> {
+        if !self.0.is_empty() {
+            visit(self.0);
+        }
+        Ok(())
+    }
+}
+
 /// Resolves `RULES=LEVEL` settings to a severity per rule id; later settings win.
 fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Severity>, String> {
     let mut severities = HashMap::new();

@@ -22,5 +22,8 @@ pub mod suppress;
 pub mod workflows;
 
 pub use artifact::ArtifactKind;
-pub use engine::{Assembled, Engine, EngineConfig, FileOutcome, ReportBuilder, Settled};
+pub use engine::{
+    Assembled, Engine, EngineConfig, FileOutcome, HeldSummaries, ReportBuilder, Settled,
+    SummaryStore,
+};
 pub use registry::{Check, RuleDef, registry};

@@ -3,7 +3,7 @@
 //! rewriting them.
 
 use shipgate_core::{Finding, Location, SourceSpan, Tool};
-use shipgate_syntax::LineIndex;
+use shipgate_syntax::{LazyLineIndex, LineIndex};
 
 use crate::meta::{SUPPRESSION_REASON, SUPPRESSION_UNKNOWN};
 use crate::registry::{finding, registry};
@@ -265,11 +265,17 @@ const COMMENT_LEADERS: &[&str] = &[
 /// Scans any other text file (source code, `.env`, shell, TOML...) for
 /// `shipgate:ignore` after a comment leader of any common language. On its
 /// own line it covers the next non-blank line; after code, its own line.
-pub fn scan_text_comments(path: &str, text: &str, lines: &LineIndex, collector: &mut Collector) {
+pub fn scan_text_comments(
+    path: &str,
+    text: &str,
+    lines: &LazyLineIndex,
+    collector: &mut Collector,
+) {
     const MARKER: &str = "shipgate:ignore";
     if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
         return;
     }
+    let lines = lines.get();
     for line_no in 1..=lines.line_count() as u32 {
         let Some(line) = lines.line_text(text, line_no) else {
             continue;
@@ -314,7 +320,12 @@ pub fn scan_text_comments(path: &str, text: &str, lines: &LineIndex, collector: 
 /// `pragma: allowlist secret` (and `pragma: allowlist nextline secret`).
 /// They silence the secrets rules only, on their line, in any comment
 /// syntax; text after ` -- ` is the reason.
-pub fn scan_secret_pragmas(path: &str, text: &str, lines: &LineIndex, collector: &mut Collector) {
+pub fn scan_secret_pragmas(
+    path: &str,
+    text: &str,
+    lines: &LazyLineIndex,
+    collector: &mut Collector,
+) {
     const PRAGMAS: &[(&str, &str, bool)] = &[
         ("gitleaks:allow", "gitleaks", false),
         ("pragma: allowlist nextline secret", "detect-secrets", true),
@@ -326,6 +337,7 @@ pub fn scan_secret_pragmas(path: &str, text: &str, lines: &LineIndex, collector:
     {
         return;
     }
+    let lines = lines.get();
     for line_no in 1..=lines.line_count() as u32 {
         let Some(line) = lines.line_text(text, line_no) else {
             continue;

@@ -29,7 +29,7 @@ pub(crate) fn register(engine: &Engine, files: &[Discovered]) -> usize {
             f.size <= max && matches!(f.kind, ArtifactKind::Kubernetes | ArtifactKind::Yaml)
         })
         .map(|file| {
-            let Ok(bytes) = std::fs::read(&file.path) else {
+            let Ok(bytes) = std::fs::read(file.path()) else {
                 return 0;
             };
             match std::str::from_utf8(&bytes) {

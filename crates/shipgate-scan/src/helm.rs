@@ -146,7 +146,7 @@ impl ChartDir<'_> {
     }
 
     fn real_dir(&self) -> PathBuf {
-        match self.file.path.parent() {
+        match self.file.path().parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         }
@@ -270,7 +270,7 @@ pub fn render_charts(
     let mut jobs: Vec<Job<'_>> = Vec::new();
     let mut refused = Vec::new();
     for chart in chart_dirs(files) {
-        let Ok(text) = read_limited(&chart.file.path, MAX_TEMPLATE_BYTES) else {
+        let Ok(text) = read_limited(chart.file.path(), MAX_TEMPLATE_BYTES) else {
             continue;
         };
         let meta = ChartMeta::parse(&chart, &text);
@@ -2146,11 +2146,13 @@ spec:
 
     #[test]
     fn environment_values_follow_the_documented_conventions() {
-        let file = |display: &str| Discovered {
-            path: PathBuf::from(display),
-            display: display.to_owned(),
-            kind: ArtifactKind::Yaml,
-            size: 1,
+        let file = |display: &str| {
+            Discovered::new(
+                PathBuf::from(display),
+                display.to_owned(),
+                ArtifactKind::Yaml,
+                1,
+            )
         };
         let files: Vec<Discovered> = [
             "charts/web/Chart.yaml",
@@ -2190,12 +2192,12 @@ spec:
     const CHART: &str = "apiVersion: v2\nname: web\nversion: 1.0.0\n";
 
     fn chart_file(dir: &Path) -> Discovered {
-        Discovered {
-            path: dir.join("Chart.yaml"),
-            display: format!("{}/Chart.yaml", crate::display_path(dir)),
-            kind: ArtifactKind::HelmChart,
-            size: 1,
-        }
+        Discovered::new(
+            dir.join("Chart.yaml"),
+            format!("{}/Chart.yaml", crate::display_path(dir)),
+            ArtifactKind::HelmChart,
+            1,
+        )
     }
 
     #[test]
@@ -2428,12 +2430,12 @@ spec:
             clean.push('\n');
             truth.push(mark);
         }
-        let file = Discovered {
-            path: chart_dir.join("Chart.yaml"),
-            display: "chart/Chart.yaml".into(),
-            kind: ArtifactKind::HelmChart,
-            size: 1,
-        };
+        let file = Discovered::new(
+            chart_dir.join("Chart.yaml"),
+            "chart/Chart.yaml".into(),
+            ArtifactKind::HelmChart,
+            1,
+        );
         let chart = ChartDir {
             file: &file,
             dir: "chart".into(),

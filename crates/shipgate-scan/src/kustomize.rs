@@ -104,7 +104,7 @@ pub fn kustomization_roots(files: &[Discovered]) -> Vec<String> {
     let mut consumed = HashSet::new();
     let mut components = HashSet::new();
     for (file, dir) in &kustomizations {
-        let Ok(text) = read_limited(&file.path) else {
+        let Ok(text) = read_limited(file.path()) else {
             continue;
         };
         let stream = yaml::parse(&text, Schema::Yaml11, Limits::default());

@@ -39,15 +39,45 @@ const SKIPPED_DIRS: &[&str] = &[
     ".gradle",
 ];
 
-/// A file found by the walk.
+/// A file found by the walk. A run holds one per file of the tree, so the
+/// path is kept once unless the shown form cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovered {
-    /// Where to read it.
-    pub path: PathBuf,
     /// How to show it: relative to the working directory, `/`-separated.
     pub display: String,
+    /// Where to read it, when `display` does not name it (a path that is not
+    /// UTF-8, or written with `\`).
+    read_as: Option<PathBuf>,
     pub kind: ArtifactKind,
     pub size: u64,
+}
+
+impl Discovered {
+    pub fn new(path: PathBuf, display: String, kind: ArtifactKind, size: u64) -> Self {
+        let same = path
+            .to_str()
+            .is_some_and(|text| !text.contains('\\') && strip_current_dir(text) == display);
+        Discovered {
+            display,
+            read_as: (!same).then_some(path),
+            kind,
+            size,
+        }
+    }
+
+    /// Where to read it.
+    pub fn path(&self) -> &Path {
+        self.read_as
+            .as_deref()
+            .unwrap_or_else(|| Path::new(&self.display))
+    }
+}
+
+fn strip_current_dir(mut text: &str) -> &str {
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text
 }
 
 /// A path the walk could not enter or read.
@@ -114,12 +144,12 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Discovered>, Vec<WalkProblem>) {
                         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
                         push(
                             found,
-                            Discovered {
-                                path: path.to_path_buf(),
-                                display: display_path(path),
-                                kind: ArtifactKind::Text,
+                            Discovered::new(
+                                path.to_path_buf(),
+                                display_path(path),
+                                ArtifactKind::Text,
                                 size,
-                            },
+                            ),
                         );
                     }
                     Err(err) => push(
@@ -138,6 +168,7 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Discovered>, Vec<WalkProblem>) {
     let mut problems = problems.into_inner().unwrap_or_default();
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
+    found.shrink_to_fit();
     problems.sort_by(|a, b| a.display.cmp(&b.display));
     classify(&mut found);
     (found, problems)
@@ -194,11 +225,7 @@ fn classify(found: &mut [Discovered]) {
 /// `./k8s/api.yaml` and `k8s\api.yaml` are both shown as `k8s/api.yaml`.
 pub fn display_path(path: &Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
-    let mut text = text.as_str();
-    while let Some(rest) = text.strip_prefix("./") {
-        text = rest;
-    }
-    text.to_owned()
+    strip_current_dir(&text).to_owned()
 }
 
 /// Reads and checks every discovered file in parallel, then runs the
@@ -224,7 +251,7 @@ fn check_file(engine: &Engine, file: &Discovered, consumed: &HashSet<&str>) -> F
     if file.size > engine.config().max_file_size {
         return engine.too_large(&file.display, file.size);
     }
-    match std::fs::read(&file.path) {
+    match std::fs::read(file.path()) {
         Ok(bytes) if consumed.contains(file.display.as_str()) => {
             engine.check_consumed_bytes(&file.display, &bytes, file.kind)
         }
@@ -291,8 +318,8 @@ pub fn scan_with(
 }
 
 /// The whole static scan, keeping each file's findings on disk from the
-/// moment the file is checked: memory holds the object summaries the
-/// cross-object rules need, not the findings of the tree.
+/// moment the file is checked, and the object summaries the cross-object
+/// rules read until they run: memory holds neither for the whole tree.
 pub fn scan_streaming(
     engine: &Engine,
     roots: &[PathBuf],
@@ -310,7 +337,12 @@ pub fn scan_streaming(
         .flat_map(|o| o.inputs.iter().map(String::as_str))
         .collect();
     let displayed_roots = roots.iter().map(|r| display_path(r)).collect();
-    let mut builder = ReportBuilder::new(engine, displayed_roots, baseline);
+    let mut builder = ReportBuilder::with_store(
+        engine,
+        displayed_roots,
+        baseline,
+        Box::new(summaries::SummarySpill::new()),
+    );
     let mut spill = FindingSpill::new();
     // Files are discovered in path order and their findings lie in them, so
     // writing batch after batch keeps the spill in the report's order.
@@ -348,6 +380,7 @@ pub mod kustomize;
 
 mod spill;
 pub use spill::ScanReport;
+mod summaries;
 
 mod crds;
 pub mod sandbox;

@@ -188,3 +188,28 @@ fn spilled_findings_match_the_report_held_in_memory() {
     assert_eq!(streamed.head().rules, held.rules);
     assert_eq!(streamed.head().files, held.files);
 }
+
+#[test]
+fn a_discovered_file_is_read_from_where_it_was_found() {
+    let plain = Discovered::new(
+        "./k8s/api.yaml".into(),
+        "k8s/api.yaml".into(),
+        ArtifactKind::Yaml,
+        1,
+    );
+    assert_eq!(plain.path(), Path::new("k8s/api.yaml"));
+    let elsewhere = Discovered::new(
+        "/tmp/x/chart/Chart.yaml".into(),
+        "chart/Chart.yaml".into(),
+        ArtifactKind::HelmChart,
+        1,
+    );
+    assert_eq!(elsewhere.path(), Path::new("/tmp/x/chart/Chart.yaml"));
+    let windows = Discovered::new(
+        r"k8s\api.yaml".into(),
+        "k8s/api.yaml".into(),
+        ArtifactKind::Yaml,
+        1,
+    );
+    assert_eq!(windows.path(), Path::new(r"k8s\api.yaml"));
+}

@@ -5,4 +5,4 @@ pub mod dockerfile;
 pub mod lines;
 pub mod yaml;
 
-pub use lines::LineIndex;
+pub use lines::{LazyLineIndex, LineIndex};

@@ -10,6 +10,8 @@ use shipgate_core::{Position, SourceSpan};
 pub struct LineIndex {
     /// Byte offset at which each line starts; `starts[0] == 0`.
     starts: Vec<u32>,
+    /// Whether each line is pure ASCII; empty when the whole text is, which
+    /// is the common case and is told by one pass over the bytes.
     ascii: Vec<bool>,
     len: u32,
 }
@@ -22,13 +24,17 @@ impl LineIndex {
         for nl in memchr::memchr_iter(b'\n', bytes) {
             starts.push(clamp(nl + 1));
         }
-        let ascii = (0..starts.len())
-            .map(|i| {
-                let start = starts[i] as usize;
-                let end = starts.get(i + 1).map_or(bytes.len(), |e| *e as usize);
-                bytes[start..end].is_ascii()
-            })
-            .collect();
+        let ascii = if bytes.is_ascii() {
+            Vec::new()
+        } else {
+            (0..starts.len())
+                .map(|i| {
+                    let start = starts[i] as usize;
+                    let end = starts.get(i + 1).map_or(bytes.len(), |e| *e as usize);
+                    bytes[start..end].is_ascii()
+                })
+                .collect()
+        };
         LineIndex {
             starts,
             ascii,
@@ -70,7 +76,7 @@ impl LineIndex {
             return self.len;
         };
         let end = self.starts.get(idx + 1).copied().unwrap_or(self.len);
-        if self.ascii[idx] {
+        if self.is_ascii(idx) {
             return (start + char_col).min(end);
         }
         let line_text = text.get(start as usize..end as usize).unwrap_or("");
@@ -89,7 +95,11 @@ impl LineIndex {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        (idx, self.starts[idx], self.ascii[idx])
+        (idx, self.starts[idx], self.is_ascii(idx))
+    }
+
+    fn is_ascii(&self, line: usize) -> bool {
+        self.ascii.is_empty() || self.ascii[line]
     }
 
     /// The 1-based position of a byte offset.
@@ -112,6 +122,34 @@ impl LineIndex {
             start_byte,
             end_byte,
         }
+    }
+}
+
+/// A text's line index, built on first use: most files have no finding
+/// and no suppression comment, and such a file never needs a position.
+pub struct LazyLineIndex<'t> {
+    text: &'t str,
+    index: std::cell::OnceCell<LineIndex>,
+}
+
+impl<'t> LazyLineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        LazyLineIndex {
+            text,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// An index already built, as parsers build one.
+    pub fn built(text: &'t str, index: LineIndex) -> Self {
+        LazyLineIndex {
+            text,
+            index: std::cell::OnceCell::from(index),
+        }
+    }
+
+    pub fn get(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(self.text))
     }
 }
 

@@ -2,6 +2,7 @@
 //! worth testing on its own lives in the library crates.
 
 mod attest;
+mod generate;
 mod serve;
 mod upload;
 
@@ -66,6 +67,9 @@ enum Command {
     /// Administer the server's data: tokens.
     #[command(subcommand)]
     Server(serve::ServerCommand),
+    /// Generate deployment artifacts from what the repository holds.
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
 }
 
 #[derive(clap::Args)]
@@ -245,6 +249,7 @@ fn main() -> ExitCode {
         Command::Init { dir, force } => init(&dir, force),
         Command::Serve(args) => serve::serve(args),
         Command::Server(command) => serve::server(command),
+        Command::Generate(command) => generate::run(command),
     };
     match result {
         Ok(code) => code,

@@ -6,19 +6,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize};
 use shipgate_core::{Location, SourceSpan};
 use shipgate_syntax::yaml::{NodeRef, Source, origin_in};
 
 use super::Object;
 
 /// A `LabelSelector` (or a Service's plain map selector).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelSelector {
     pub match_labels: Vec<(String, String)>,
     pub match_expressions: Vec<Requirement>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     pub key: String,
     pub operator: String,
@@ -93,7 +94,7 @@ pub(crate) fn string_map(node: NodeRef<'_>) -> Vec<(String, String)> {
 }
 
 /// What the cross-object rules need to know about a workload.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Workload {
     pub pod_labels: Vec<(String, String)>,
     /// `spec.replicas` when written; Kubernetes defaults it to 1.
@@ -105,12 +106,16 @@ pub struct Workload {
 
 /// A summary of one scanned object, kept for the whole run: only what the
 /// cross-object rules read, with the file's path shared by its objects, since
-/// a run may hold a hundred thousand of these.
-#[derive(Debug, Clone)]
+/// a run may hold a hundred thousand of these. A large scan keeps them on
+/// disk until the relation rules run (see `SummaryStore`): the serialized
+/// form is that of an object read from one file, never a rendering's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectInfo {
+    #[serde(with = "shared_str")]
     pub path: Arc<str>,
     /// The files of a rendered stream, to find where each span came from;
     /// `None` for an object read from one file.
+    #[serde(skip)]
     pub sources: Option<Arc<[Source]>>,
     pub kind: String,
     pub name: Option<String>,
@@ -131,12 +136,13 @@ pub struct ObjectInfo {
     /// Fields kept verbatim for rules that need them, such as a PDB's
     /// `minAvailable`, a Service's `type`, an HPA's `minReplicas` or a
     /// Deployment's `strategy` type.
+    #[serde(deserialize_with = "known_fields")]
     pub fields: Vec<(&'static str, String, SourceSpan)>,
     /// Service target ports (`targetPort`, or `port` when unset).
     pub target_ports: Vec<(String, SourceSpan)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
     pub kind: String,
     pub name: String,
@@ -419,6 +425,55 @@ impl ObjectInfo {
             Some(slot) => *slot = (name, value, span),
             None => self.fields.push((name, value, span)),
         }
+    }
+}
+
+/// The names of the fields `ObjectInfo::from_object` keeps: a summary read
+/// back from disk names its fields with these, so that rules find them by
+/// the same static names.
+const KEPT_FIELDS: &[&str] = &[
+    "strategy",
+    "minAvailable",
+    "maxUnavailable",
+    "type",
+    "minReplicas",
+    "maxReplicas",
+    "tls",
+];
+
+fn known_fields<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(&'static str, String, SourceSpan)>, D::Error> {
+    let fields: Vec<(String, String, SourceSpan)> = Vec::deserialize(deserializer)?;
+    fields
+        .into_iter()
+        .map(|(name, value, span)| {
+            KEPT_FIELDS
+                .iter()
+                .find(|kept| **kept == name)
+                .map(|kept| (*kept, value, span))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown kept field `{name}`")))
+        })
+        .collect()
+}
+
+/// The file path shared by a file's summaries, written out as a plain string.
+mod shared_str {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Arc<str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<str>, D::Error> {
+        String::deserialize(deserializer).map(Arc::from)
     }
 }
 

@@ -44,7 +44,7 @@ mod services;
 mod tests;
 
 use shipgate_core::{Finding, RuleMeta};
-use shipgate_syntax::LineIndex;
+use shipgate_syntax::LazyLineIndex;
 
 use crate::RuleDef;
 
@@ -283,7 +283,7 @@ pub(crate) fn run(
     enabled: &[&'static RuleDef],
     path: &str,
     text: &str,
-    lines: &LineIndex,
+    lines: &LazyLineIndex,
     findings: &mut Vec<Finding>,
 ) {
     let scanner = scanner();
@@ -304,6 +304,6 @@ pub(crate) fn run(
         if taken.iter().any(|&(s, e)| start < e && s < end) {
             continue;
         }
-        findings.push(scan::finding(path, text, lines, &hit));
+        findings.push(scan::finding(path, text, lines.get(), &hit));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -21,6 +21,9 @@ use crate::RuleDef;
 /// patterns the pack holds, and a bound on what any one of them may cost.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const DFA_SIZE_LIMIT: usize = 1 << 21;
+
+/// How a pattern names the group that captures what a value is assigned to.
+const NAME_GROUP: &str = "(?P<name>";
 
 /// The most bytes of context the filters look at around a secret.
 const CONTEXT: usize = 200;
@@ -40,12 +43,52 @@ pub(crate) struct Scanner {
 
 pub(crate) struct Compiled {
     pub spec: &'static Spec,
+    /// Whether the pattern captures the name a value is assigned to.
+    named: bool,
+    /// Compiled when the detector's keywords first turn up: most runs meet
+    /// a fraction of the formats, and compiling all of them would cost a
+    /// small run more than its search.
+    matcher: OnceLock<Matcher>,
+    paths: Option<GlobSet>,
+}
+
+struct Matcher {
     regex: Regex,
     secret: usize,
     name: Option<usize>,
     user: Option<usize>,
-    paths: Option<GlobSet>,
     allow: Option<RegexSet>,
+}
+
+impl Compiled {
+    fn matcher(&self) -> &Matcher {
+        self.matcher.get_or_init(|| {
+            let spec = self.spec;
+            let detect = &spec.detect;
+            // The patterns are the pack's own and tested: one that fails to
+            // compile is a defect caught by the test that compiles them all.
+            let regex = RegexBuilder::new(&format!("(?-u)(?m){}", detect.pattern))
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(DFA_SIZE_LIMIT)
+                .build()
+                .unwrap_or_else(|err| panic!("{}: {err}", spec.rule.meta.id));
+            let names: Vec<Option<&str>> = regex.capture_names().collect();
+            let group = |wanted: &str| names.iter().position(|n| *n == Some(wanted));
+            let secret = group("secret").unwrap_or(1);
+            assert!(
+                secret < names.len(),
+                "{}: the pattern has no group for the secret",
+                spec.rule.meta.id
+            );
+            Matcher {
+                secret,
+                name: group("name"),
+                user: group("user"),
+                regex,
+                allow: (!detect.allow.is_empty()).then(|| regex_set(detect.allow)),
+            }
+        })
+    }
 }
 
 /// A credential found, before it becomes a finding.
@@ -100,29 +143,11 @@ impl Scanner {
         let mut by_id = HashMap::new();
         for (index, spec) in super::specs().enumerate() {
             let detect = &spec.detect;
-            // The patterns are the pack's own and tested: one that fails to
-            // compile is a defect caught by the first test that scans.
-            let regex = RegexBuilder::new(&format!("(?-u)(?m){}", detect.pattern))
-                .size_limit(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(DFA_SIZE_LIMIT)
-                .build()
-                .unwrap_or_else(|err| panic!("{}: {err}", spec.rule.meta.id));
-            let names: Vec<Option<&str>> = regex.capture_names().collect();
-            let group = |wanted: &str| names.iter().position(|n| *n == Some(wanted));
-            let secret = group("secret").unwrap_or(1);
-            assert!(
-                secret < names.len(),
-                "{}: the pattern has no group for the secret",
-                spec.rule.meta.id
-            );
             detectors.push(Compiled {
                 spec,
-                secret,
-                name: group("name"),
-                user: group("user"),
-                regex,
+                named: detect.pattern.contains(NAME_GROUP),
+                matcher: OnceLock::new(),
                 paths: (!detect.paths.is_empty()).then(|| glob_set(detect.paths)),
-                allow: (!detect.allow.is_empty()).then(|| regex_set(detect.allow)),
             });
             by_id.insert(spec.rule.meta.id, index);
             for keyword in detect.keywords {
@@ -264,7 +289,7 @@ impl Scanner {
                         // In code a named value counts only when quoted: a
                         // line without quotes holds none.
                         if code
-                            && detector.name.is_some()
+                            && detector.named
                             && memchr::memchr3(b'"', b'\'', b'`', &bytes[start..end]).is_none()
                         {
                             reach[d] = end;
@@ -319,7 +344,7 @@ impl Scanner {
         locations: &mut Option<(usize, CaptureLocations)>,
         hits: &mut Vec<Hit>,
     ) {
-        let detector = &self.detectors[d];
+        let detector = self.detectors[d].matcher();
         if locations.as_ref().is_none_or(|(owner, _)| *owner != d) {
             *locations = Some((d, detector.regex.capture_locations()));
         }
@@ -409,7 +434,12 @@ impl Scanner {
         if self.allowed_lines.is_match(&bytes[line.clone()]) {
             return None;
         }
-        if detector.allow.as_ref().is_some_and(|a| a.is_match(value)) {
+        if detector
+            .matcher()
+            .allow
+            .as_ref()
+            .is_some_and(|a| a.is_match(value))
+        {
             return None;
         }
         let capture = Capture {
@@ -507,4 +537,25 @@ pub(crate) fn finding(path: &str, text: &str, lines: &LineIndex, hit: &Hit) -> F
         .add_redaction(secret)
         .set_help("rotate it first, then load it from the environment or a secret store");
     finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Patterns compile on first use: every one must, and the name group
+    /// read from the pattern's text must be the one the regex has, since
+    /// windows are skipped on it before anything is compiled.
+    #[test]
+    fn every_pattern_compiles_and_names_its_groups_as_read() {
+        for detector in &scanner().detectors {
+            let matcher = detector.matcher();
+            assert_eq!(
+                detector.named,
+                matcher.name.is_some(),
+                "{}",
+                detector.spec.rule.meta.id
+            );
+        }
+    }
 }
