@@ -506,33 +506,6 @@ fn json_equal(want: &Value, found: &Value) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_headers_and_cookie_values_are_never_shown() {
-        assert_eq!(
-            shown_header("Authorization", "Bearer abc.def"),
-            "Bearer [redacted]"
-        );
-        assert_eq!(shown_header("X-Api-Key", "k-123456"), "[redacted]");
-        assert_eq!(
-            shown_header("Set-Cookie", "sid=abc123; Path=/; Secure; HttpOnly"),
-            "sid=[redacted]; Path=/; Secure; HttpOnly"
-        );
-        assert_eq!(shown_header("Content-Type", "text/plain"), "text/plain");
-    }
-
-    #[test]
-    fn long_bodies_are_cut_on_a_character() {
-        let body = "é".repeat(2000);
-        let cut = excerpt(body.as_bytes());
-        assert!(cut.ends_with("more bytes)"), "{cut}");
-        assert!(!cut.contains('\u{FFFD}'));
-    }
-}
-
 /// Posts a JSON document with a bearer token, on a runtime of its own and
 /// with the TLS setup of the probes, and returns the answer's status and
 /// body. What `shipgate check --upload` sends its report with.
@@ -567,4 +540,31 @@ pub fn post_json(
         let text = response.text().await.map_err(|e| error_chain(&e))?;
         Ok((status, text))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_headers_and_cookie_values_are_never_shown() {
+        assert_eq!(
+            shown_header("Authorization", "Bearer abc.def"),
+            "Bearer [redacted]"
+        );
+        assert_eq!(shown_header("X-Api-Key", "k-123456"), "[redacted]");
+        assert_eq!(
+            shown_header("Set-Cookie", "sid=abc123; Path=/; Secure; HttpOnly"),
+            "sid=[redacted]; Path=/; Secure; HttpOnly"
+        );
+        assert_eq!(shown_header("Content-Type", "text/plain"), "text/plain");
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character() {
+        let body = "é".repeat(2000);
+        let cut = excerpt(body.as_bytes());
+        assert!(cut.ends_with("more bytes)"), "{cut}");
+        assert!(!cut.contains('\u{FFFD}'));
+    }
 }
