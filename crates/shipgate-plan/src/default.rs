@@ -4,7 +4,7 @@
 //! repository alone. Live checks and commands need targets and consent, so
 //! they are left to plans that name them.
 
-use crate::model::{Check, Gate, PLAN_SCHEMA, Phase, Plan, Project};
+use crate::model::{Check, Gate, PLAN_SCHEMA, Phase, Plan, Project, Ship};
 
 fn gate(id: &str, title: &str, rules: &[&str]) -> Gate {
     Gate {
@@ -256,6 +256,7 @@ pub fn default_plan() -> Plan {
         decisions: Vec::new(),
         targets: Default::default(),
         probes: Vec::new(),
+        ship: Ship::default(),
     }
 }
 

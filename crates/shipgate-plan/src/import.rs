@@ -154,6 +154,7 @@ pub fn import(markdown: &MarkdownPlan, options: &ImportOptions) -> Result<Plan, 
         decisions,
         targets: Default::default(),
         probes: Vec::new(),
+        ship: Ship::default(),
     };
     crate::load::check(&plan, origin)?;
     Ok(plan)

@@ -49,6 +49,62 @@ pub struct Plan {
     #[serde(default, rename = "probe", skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<OpaqueTable>")]
     pub probes: Vec<toml::Table>,
+    /// How `shipgate ship` cuts a release once every gate passed.
+    #[serde(default, skip_serializing_if = "Ship::is_default")]
+    pub ship: Ship,
+}
+
+/// Where a release may be cut and what it writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Ship {
+    /// Branches a release may be cut from, as globs (`release/*`).
+    #[serde(default = "Ship::default_branches")]
+    pub branches: Vec<String>,
+    /// What precedes the version in a release tag: `v` gives `v1.4.0`.
+    #[serde(default = "Ship::default_tag_prefix")]
+    pub tag_prefix: String,
+    /// The changelog the release's section is added to, relative to the
+    /// repository root.
+    #[serde(default = "Ship::default_changelog")]
+    pub changelog: String,
+    /// Where each release's SBOM and in-toto statement are kept, in a
+    /// folder named after its tag, relative to the repository root.
+    #[serde(default = "Ship::default_evidence_dir")]
+    pub evidence_dir: String,
+}
+
+impl Ship {
+    fn default_branches() -> Vec<String> {
+        vec!["main".into(), "master".into()]
+    }
+
+    fn default_tag_prefix() -> String {
+        "v".into()
+    }
+
+    fn default_changelog() -> String {
+        "CHANGELOG.md".into()
+    }
+
+    fn default_evidence_dir() -> String {
+        ".shipgate/releases".into()
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == Ship::default()
+    }
+}
+
+impl Default for Ship {
+    fn default() -> Self {
+        Ship {
+            branches: Ship::default_branches(),
+            tag_prefix: Ship::default_tag_prefix(),
+            changelog: Ship::default_changelog(),
+            evidence_dir: Ship::default_evidence_dir(),
+        }
+    }
 }
 
 /// A table whose keys belong to another part of shipgate.
