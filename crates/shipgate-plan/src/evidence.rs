@@ -388,15 +388,32 @@ fn severity_index(severity: Severity) -> usize {
 }
 
 /// The rules a check names; a check whose rules did not all run is
-/// skipped, since findings nobody looked for prove nothing.
+/// skipped, since findings nobody looked for prove nothing. A glob or a
+/// pack (`workflows/*`) stands for the rules a default scan runs: an opt-in
+/// rule it also matches counts only when the scan ran it, and must be named
+/// by its id to be required.
 fn select(check: &RulesCheck, enabled: &dyn Fn(&str) -> bool) -> Result<Selection, String> {
     let paths = check
         .paths
         .iter()
         .map(|p| PathFilter::new(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let rules = shipgate_rules::registry::matching(&check.rules)
-        .map(|rules| rules.into_iter().map(|r| r.meta.id).collect::<Vec<_>>());
+    let named: Vec<&str> = check
+        .rules
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|p| shipgate_rules::registry::registry().get(p).is_some())
+        .collect();
+    let rules = shipgate_rules::registry::matching(&check.rules).map(|rules| {
+        rules
+            .into_iter()
+            .filter(|r| {
+                r.meta.enabled_by_default || named.contains(&r.meta.id) || enabled(r.meta.id)
+            })
+            .map(|r| r.meta.id)
+            .collect::<Vec<_>>()
+    });
     let rules = match rules {
         Ok(rules) if rules.is_empty() => Err(format!("`{}` names no rule", check.rules.join(", "))),
         Ok(rules) => {
@@ -463,4 +480,51 @@ fn last_line(bytes: &[u8]) -> Option<String> {
         line.insert_str(0, "... ");
     }
     Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MaxFindings;
+
+    fn check(rules: &[&str]) -> RulesCheck {
+        RulesCheck {
+            rules: rules.iter().map(|r| (*r).to_owned()).collect(),
+            paths: Vec::new(),
+            max: MaxFindings::default(),
+        }
+    }
+
+    fn by_default(id: &str) -> bool {
+        shipgate_rules::registry::registry()
+            .get(id)
+            .is_some_and(|r| r.meta.enabled_by_default)
+    }
+
+    #[test]
+    fn a_pack_stands_for_the_rules_a_default_scan_runs() {
+        let opt_in = "workflows/job-timeout-missing";
+        assert!(!by_default(opt_in), "the test needs an opt-in rule");
+        let selection = select(&check(&["workflows/*"]), &by_default).unwrap();
+        let rules = selection.rules.unwrap();
+        assert!(!rules.contains(&opt_in), "{rules:?}");
+        assert!(!rules.is_empty());
+
+        // Once the scan runs it, the opt-in rule counts.
+        let with_it = |id: &str| by_default(id) || id == opt_in;
+        let rules = select(&check(&["workflows"]), &with_it).unwrap().rules.unwrap();
+        assert!(rules.contains(&opt_in), "{rules:?}");
+    }
+
+    #[test]
+    fn a_rule_named_by_id_must_have_run() {
+        let err = select(&check(&["workflows/job-timeout-missing"]), &by_default)
+            .err()
+            .unwrap();
+        assert!(err.starts_with("skipped: 1 of its rules did not run"), "{err}");
+        // A default rule switched off by --ignore holds its check back too.
+        let ignored = |id: &str| by_default(id) && id != "k8s/host-pid";
+        let err = select(&check(&["k8s/*"]), &ignored).err().unwrap();
+        assert!(err.contains("k8s/host-pid"), "{err}");
+    }
 }
