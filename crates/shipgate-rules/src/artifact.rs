@@ -46,10 +46,15 @@ impl ArtifactKind {
         if in_helm_templates {
             return ArtifactKind::HelmTemplate;
         }
+        // `Dockerfile.prod` is a Dockerfile; `dockerfile.rs` or
+        // `Dockerfile.md` is code or prose about one.
+        let other_language = lower
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| OTHER_LANGUAGES.contains(&ext));
         if lower == "dockerfile"
             || lower == "containerfile"
-            || lower.starts_with("dockerfile.")
-            || lower.starts_with("containerfile.")
+            || ((lower.starts_with("dockerfile.") || lower.starts_with("containerfile."))
+                && !other_language)
             || lower.ends_with(".dockerfile")
             || lower.ends_with(".containerfile")
         {
@@ -98,6 +103,13 @@ impl ArtifactKind {
     }
 }
 
+/// Extensions that make `Dockerfile.<ext>` a file of another language.
+const OTHER_LANGUAGES: &[&str] = &[
+    "rs", "py", "go", "js", "mjs", "cjs", "ts", "tsx", "jsx", "java", "kt", "rb", "php", "c", "h",
+    "cc", "cpp", "hpp", "cs", "swift", "scala", "md", "rst", "adoc", "txt", "json", "yaml", "yml",
+    "toml", "xml", "html", "css", "sh", "bash", "ps1", "snap",
+];
+
 impl fmt::Display for ArtifactKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -115,6 +127,9 @@ mod tests {
             ("build/Dockerfile.prod", ArtifactKind::Dockerfile),
             ("api.Dockerfile", ArtifactKind::Dockerfile),
             ("Containerfile", ArtifactKind::Dockerfile),
+            ("Containerfile.ubi9", ArtifactKind::Dockerfile),
+            ("tests/dockerfile.rs", ArtifactKind::Text),
+            ("docs/Dockerfile.md", ArtifactKind::Text),
             ("docker-compose.yml", ArtifactKind::Compose),
             ("deploy/compose.prod.yaml", ArtifactKind::Compose),
             ("docker-compose.override.yaml", ArtifactKind::Compose),
