@@ -139,10 +139,14 @@ impl RepoChecker {
                 tally.counts[severity_index(finding.severity)] += 1;
                 tally.digest.update(finding.fingerprint.0.as_bytes());
                 if tally.examples.len() < 3 {
-                    let line = finding.location.line().unwrap_or(0);
-                    tally
-                        .examples
-                        .push(format!("{} {}:{line}", finding.rule, finding.location.path));
+                    // A finding about a file or folder as a whole has no line.
+                    let example = match finding.location.line() {
+                        Some(line) if line > 0 => {
+                            format!("{} {}:{line}", finding.rule, finding.location.path)
+                        }
+                        _ => format!("{} {}", finding.rule, finding.location.path),
+                    };
+                    tally.examples.push(example);
                 }
             }
             Ok(())
