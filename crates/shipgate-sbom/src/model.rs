@@ -257,3 +257,17 @@ mod tests {
         assert!(Hash::from_prefixed_hex(&format!("blake2:{}", "0".repeat(64))).is_none());
     }
 }
+
+/// Python lockfiles hash every file a release offers (an sdist and a wheel
+/// per platform), and which one gets installed depends on the machine. A
+/// component's hash must be the hash of the component, so one is given only
+/// when the lockfile allows exactly one file.
+pub(crate) fn single_file_hash<'a>(hashes: impl IntoIterator<Item = &'a str>) -> Vec<Hash> {
+    let mut all: Vec<Hash> = hashes
+        .into_iter()
+        .filter_map(Hash::from_prefixed_hex)
+        .collect();
+    all.sort();
+    all.dedup();
+    if all.len() == 1 { all } else { Vec::new() }
+}
