@@ -58,14 +58,24 @@ pub struct RepoState {
     pub commits: Vec<CommitRecord>,
 }
 
+/// The top of the work tree that holds `root`.
+pub fn work_tree(root: &Path) -> Result<PathBuf, String> {
+    let repo = gix::discover(root)
+        .map_err(|err| format!("{}: not in a git repository ({err})", root.display()))?;
+    let work_tree = repo
+        .workdir()
+        .ok_or_else(|| "a bare repository has no work tree to release from".to_owned())?;
+    Ok(std::fs::canonicalize(work_tree).unwrap_or_else(|_| work_tree.to_path_buf()))
+}
+
 /// Reads the repository that holds `root`.
 pub fn read(root: &Path, tag_prefix: &str) -> Result<RepoState, String> {
     let repo = gix::discover(root)
         .map_err(|err| format!("{}: not in a git repository ({err})", root.display()))?;
     let work_tree = repo
         .workdir()
-        .ok_or_else(|| "a bare repository has no work tree to release from".to_owned())?
-        .to_path_buf();
+        .ok_or_else(|| "a bare repository has no work tree to release from".to_owned())?;
+    let work_tree = std::fs::canonicalize(work_tree).unwrap_or_else(|_| work_tree.to_path_buf());
     let head_commit = repo
         .head_commit()
         .map_err(|err| format!("cannot read HEAD: {err}"))?;

@@ -29,7 +29,10 @@ pub use git::RepoState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     Detached,
-    BranchNotAllowed { branch: String, allowed: Vec<String> },
+    BranchNotAllowed {
+        branch: String,
+        allowed: Vec<String>,
+    },
     Uncommitted(Vec<String>),
     /// A required gate that did not pass, with its verdict and the
     /// summaries of its checks that did not pass.
@@ -38,7 +41,9 @@ pub enum Refusal {
         verdict: Verdict,
         reasons: Vec<String>,
     },
-    NoCommits { since: String },
+    NoCommits {
+        since: String,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -151,6 +156,8 @@ pub struct Inputs<'a> {
     /// The plan's path relative to the work tree, and its bytes.
     pub plan_path: &'a str,
     pub plan: &'a [u8],
+    /// The project's name, as the statement's commit subject names it.
+    pub project: &'a str,
     /// Builds the SBOM for the release's version.
     pub sbom: &'a dyn Fn(&str) -> Result<Vec<u8>, String>,
     pub tool_version: &'a str,
@@ -179,21 +186,18 @@ pub fn prepare(state: &RepoState, inputs: &Inputs<'_>) -> Result<Prepared, Strin
 
     let folder = format!(
         "{}/{}",
-        ship.evidence_dir.trim_start_matches("./").trim_end_matches('/'),
+        ship.evidence_dir
+            .trim_start_matches("./")
+            .trim_end_matches('/'),
         next.tag
     );
     let sbom_path = format!("{folder}/sbom.cdx.json");
     let statement_path = format!("{folder}/statement.intoto.json");
     let sbom = (inputs.sbom)(&next.version)?;
-    let repository = state
-        .work_tree
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "repository".to_owned());
     let committed_at = rfc3339(state.head_time);
     let statement = statement::statement(
         &statement::Subject {
-            repository: &repository,
+            repository: inputs.project,
             commit: &state.head,
             committed_at: &committed_at,
             version: &next.version,

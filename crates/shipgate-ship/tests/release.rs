@@ -55,9 +55,17 @@ fn the_first_release_is_the_initial_version() {
     assert_eq!(next.version, "0.1.0");
     assert_eq!(next.tag, "v0.1.0");
     assert!(next.section.contains("Accept orders"), "{}", next.section);
-    assert!(next.section.contains("Reject empty carts"), "{}", next.section);
+    assert!(
+        next.section.contains("Reject empty carts"),
+        "{}",
+        next.section
+    );
     assert!(next.section.contains("2026-03-01"), "{}", next.section);
-    assert!(next.changelog.starts_with("# Changelog\n"), "{}", next.changelog);
+    assert!(
+        next.changelog.starts_with("# Changelog\n"),
+        "{}",
+        next.changelog
+    );
 }
 
 #[test]
@@ -119,7 +127,11 @@ fn a_repository_cliff_toml_shapes_the_section() {
     commit(dir.path(), "a", "feat: first");
     let next = next(dir.path());
     assert_eq!(next.config_origin, "cliff.toml");
-    assert!(next.section.starts_with("RELEASE v0.1.0"), "{}", next.section);
+    assert!(
+        next.section.starts_with("RELEASE v0.1.0"),
+        "{}",
+        next.section
+    );
 }
 
 #[test]
@@ -195,6 +207,7 @@ fn apply_commits_tags_and_a_second_prepare_changes_nothing() {
         verdict: &verdict,
         plan_path: "shipgate.toml",
         plan: b"[project]\n",
+        project: "shop",
         sbom: &sbom,
         tool_version: "0.1.0",
         allow_commands: false,
@@ -212,7 +225,11 @@ fn apply_commits_tags_and_a_second_prepare_changes_nothing() {
     assert_eq!(Some(after.head.clone()), applied.commit);
     assert!(git::uncommitted(dir.path()).unwrap().is_empty());
     let statement: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join(".shipgate/releases/v0.1.0/statement.intoto.json")).unwrap(),
+        &std::fs::read(
+            dir.path()
+                .join(".shipgate/releases/v0.1.0/statement.intoto.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
@@ -226,9 +243,15 @@ fn apply_commits_tags_and_a_second_prepare_changes_nothing() {
     // The release commit does not list itself in the next changelog.
     commit(dir.path(), "b", "fix: second");
     let later = git::read(dir.path(), "v").unwrap();
-    let next = shipgate_ship::changelog::next_release(&later, "v", Some(&changelog), false).unwrap();
+    let next =
+        shipgate_ship::changelog::next_release(&later, "v", Some(&changelog), false).unwrap();
     assert_eq!(next.version, "0.1.1");
     assert!(!next.section.contains("prepare for"), "{}", next.section);
     assert!(next.changelog.contains("## [0.1.0]"), "{}", next.changelog);
-    assert_eq!(next.changelog.matches("# Changelog").count(), 1, "{}", next.changelog);
+    assert_eq!(
+        next.changelog.matches("# Changelog").count(),
+        1,
+        "{}",
+        next.changelog
+    );
 }

@@ -4,6 +4,7 @@
 mod attest;
 mod generate;
 mod serve;
+mod ship;
 mod upload;
 
 use std::borrow::Cow;
@@ -70,6 +71,21 @@ enum Command {
     /// Generate deployment artifacts from what the repository holds.
     #[command(subcommand)]
     Generate(generate::GenerateCommand),
+    /// Release HEAD when every required gate of the plan passes: next
+    /// version from conventional commits, changelog section, CycloneDX SBOM,
+    /// in-toto statement, release commit and annotated tag.
+    Ship(ship::ShipArgs),
+    /// Write a CycloneDX 1.6 SBOM of the dependencies the lockfiles pin.
+    Sbom(ship::SbomArgs),
+    /// Print a shell completion script
+    /// (`shipgate completions bash > /etc/bash_completion.d/shipgate`).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page, or write one per subcommand into a folder.
+    Man {
+        /// Write shipgate.1, shipgate-check.1, ... into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -250,6 +266,14 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Server(command) => serve::server(command),
         Command::Generate(command) => generate::run(command),
+        Command::Ship(args) => ship::ship(args, &judge_work_tree),
+        Command::Sbom(args) => ship::sbom(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "shipgate", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out } => man(out.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -445,6 +469,50 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn man(out: Option<&Path>) -> Result<ExitCode, String> {
+    let command = <Cli as clap::CommandFactory>::command();
+    match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+            clap_mangen::generate_to(command, dir)
+                .map_err(|err| format!("cannot write the manual pages: {err}"))?;
+        }
+        None => clap_mangen::Man::new(command)
+            .render(&mut std::io::stdout())
+            .map_err(|err| format!("cannot write the manual page: {err}"))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scans the work tree with the default rules and judges the plan over it:
+/// what `ship` re-evaluates at HEAD.
+fn judge_work_tree(
+    plan: &Path,
+    root: &Path,
+    allow_commands: bool,
+    live: bool,
+    targets: &[String],
+) -> Result<shipgate_core::PlanVerdict, String> {
+    let roots = vec![root.to_path_buf()];
+    let engine = Engine::new(EngineConfig {
+        repository_roots: shipgate_scan::repository_roots(&roots),
+        ..EngineConfig::default()
+    })?;
+    let report = shipgate_scan::scan_streaming(
+        &engine,
+        &roots,
+        None,
+        &shipgate_scan::ScanOptions::default(),
+    );
+    let probes = if live {
+        Some(probe_runner(plan, targets)?)
+    } else {
+        None
+    };
+    judge_plan(plan, root, allow_commands, probes, &engine, &report)
 }
 
 /// Evaluates the plan at `path` against the scan's report.

@@ -292,3 +292,38 @@ fn kube_version_is_validated() {
         .code(2)
         .stderr(predicate::str::contains("not a Kubernetes version"));
 }
+
+#[test]
+fn completions_and_manual_pages_cover_every_subcommand() {
+    for (shell, expected) in [
+        ("bash", "shipgate__ship"),
+        ("zsh", "#compdef shipgate"),
+        ("fish", "complete -c shipgate"),
+    ] {
+        shipgate()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(expected));
+    }
+    shipgate()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH shipgate 1").and(predicate::str::contains("ship")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    shipgate()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for page in [
+        "shipgate.1",
+        "shipgate-check.1",
+        "shipgate-ship.1",
+        "shipgate-sbom.1",
+    ] {
+        let text = fs::read_to_string(dir.path().join(page)).expect(page);
+        assert!(text.contains(".SH SYNOPSIS"), "{page}");
+    }
+}

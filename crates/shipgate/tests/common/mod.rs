@@ -8,6 +8,8 @@
 
 use std::fs;
 
+pub mod example;
+
 /// SplitMix64: small, fast, and good enough to draw test values from a
 /// random seed.
 pub struct Rng(u64);
