@@ -42,7 +42,7 @@ fi
 if [[ $# -gt 0 ]]; then
     targets=("$@")
 else
-    targets=(yaml_loader manifest_model kustomize_render)
+    targets=(yaml_loader manifest_model kustomize_render lockfiles)
 fi
 
 status=0

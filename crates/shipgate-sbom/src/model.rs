@@ -231,6 +231,20 @@ pub(crate) fn pep503(name: &str) -> String {
     out
 }
 
+/// Python lockfiles hash every file a release offers (an sdist and a wheel
+/// per platform), and which one gets installed depends on the machine. A
+/// component's hash must be the hash of the component, so one is given only
+/// when the lockfile allows exactly one file.
+pub(crate) fn single_file_hash<'a>(hashes: impl IntoIterator<Item = &'a str>) -> Vec<Hash> {
+    let mut all: Vec<Hash> = hashes
+        .into_iter()
+        .filter_map(Hash::from_prefixed_hex)
+        .collect();
+    all.sort();
+    all.dedup();
+    if all.len() == 1 { all } else { Vec::new() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,18 +270,4 @@ mod tests {
         assert!(Hash::from_prefixed_hex("sha256:00").is_none());
         assert!(Hash::from_prefixed_hex(&format!("blake2:{}", "0".repeat(64))).is_none());
     }
-}
-
-/// Python lockfiles hash every file a release offers (an sdist and a wheel
-/// per platform), and which one gets installed depends on the machine. A
-/// component's hash must be the hash of the component, so one is given only
-/// when the lockfile allows exactly one file.
-pub(crate) fn single_file_hash<'a>(hashes: impl IntoIterator<Item = &'a str>) -> Vec<Hash> {
-    let mut all: Vec<Hash> = hashes
-        .into_iter()
-        .filter_map(Hash::from_prefixed_hex)
-        .collect();
-    all.sort();
-    all.dedup();
-    if all.len() == 1 { all } else { Vec::new() }
 }
