@@ -516,7 +516,10 @@ mod tests {
 
         // Once the scan runs it, the opt-in rule counts.
         let with_it = |id: &str| by_default(id) || id == opt_in;
-        let rules = select(&check(&["workflows"]), &with_it).unwrap().rules.unwrap();
+        let rules = select(&check(&["workflows"]), &with_it)
+            .unwrap()
+            .rules
+            .unwrap();
         assert!(rules.contains(&opt_in), "{rules:?}");
     }
 
@@ -525,7 +528,10 @@ mod tests {
         let err = select(&check(&["workflows/job-timeout-missing"]), &by_default)
             .err()
             .unwrap();
-        assert!(err.starts_with("skipped: 1 of its rules did not run"), "{err}");
+        assert!(
+            err.starts_with("skipped: 1 of its rules did not run"),
+            "{err}"
+        );
         // A default rule switched off by --ignore holds its check back too.
         let ignored = |id: &str| by_default(id) && id != "k8s/host-pid";
         let err = select(&check(&["k8s/*"]), &ignored).err().unwrap();
