@@ -83,14 +83,24 @@ pub fn ship(args: ShipArgs, judge: &Judge<'_>) -> Result<ExitCode, String> {
                 if state.commits.len() == 1 { "" } else { "s" },
                 previous.name
             ),
-            None => format!("first release, {} commits", state.commits.len()),
+            None => format!(
+                "first release, {} commit{}",
+                state.commits.len(),
+                if state.commits.len() == 1 { "" } else { "s" }
+            ),
         }
     );
 
     let mut refusals = shipgate_ship::repository_refusals(&state, &ship)?;
+    // Findings read best relative to where the user stands; from the top of
+    // the work tree, that is `k8s/api.yaml`, not an absolute path.
+    let scan_root = match std::env::current_dir().and_then(std::fs::canonicalize) {
+        Ok(cwd) if cwd == work_tree => PathBuf::from("."),
+        _ => work_tree.clone(),
+    };
     let verdict = judge(
         &plan_path,
-        &work_tree,
+        &scan_root,
         args.allow_commands,
         args.live,
         &args.targets,

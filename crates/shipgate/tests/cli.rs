@@ -296,7 +296,7 @@ fn kube_version_is_validated() {
 #[test]
 fn completions_and_manual_pages_cover_every_subcommand() {
     for (shell, expected) in [
-        ("bash", "shipgate__ship"),
+        ("bash", "shipgate__subcmd__ship"),
         ("zsh", "#compdef shipgate"),
         ("fish", "complete -c shipgate"),
     ] {

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use common::example::{edit, example, fix_every_defect};
+use common::example::{example, fix_every_defect};
 use serde_json::Value;
 
 mod common;
