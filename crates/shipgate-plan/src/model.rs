@@ -72,6 +72,11 @@ pub struct Ship {
     /// folder named after its tag, relative to the repository root.
     #[serde(default = "Ship::default_evidence_dir")]
     pub evidence_dir: String,
+    /// Lockfiles the SBOM leaves out, as globs relative to the repository
+    /// root (`**/tests/fixtures/**`): those of test fixtures and examples
+    /// describe software that is not shipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sbom_exclude: Vec<String>,
 }
 
 impl Ship {
@@ -103,6 +108,7 @@ impl Default for Ship {
             tag_prefix: Ship::default_tag_prefix(),
             changelog: Ship::default_changelog(),
             evidence_dir: Ship::default_evidence_dir(),
+            sbom_exclude: Vec::new(),
         }
     }
 }

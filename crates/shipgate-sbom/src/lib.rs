@@ -199,9 +199,29 @@ fn plural(n: usize) -> &'static str {
 /// Finds and reads every lockfile under `root`. Never fails: what cannot be
 /// read is a diagnostic.
 pub fn scan(root: &Path) -> Scan {
+    scan_with(root, &|_| true)
+}
+
+/// Like [`scan`], leaving out the lockfiles whose root-relative path matches
+/// one of `exclude` (globs such as `**/tests/fixtures/**`): test fixtures and
+/// examples hold lockfiles of software that is not shipped.
+pub fn scan_excluding(root: &Path, exclude: &[String]) -> Result<Scan, String> {
+    let mut set = globset::GlobSetBuilder::new();
+    for pattern in exclude {
+        let glob = globset::GlobBuilder::new(pattern.trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+            .map_err(|err| format!("{pattern}: {err}"))?;
+        set.add(glob);
+    }
+    let set = set.build().map_err(|err| err.to_string())?;
+    Ok(scan_with(root, &|path| !set.is_match(path)))
+}
+
+fn scan_with(root: &Path, keep: &dyn Fn(&str) -> bool) -> Scan {
     let mut sources = Vec::new();
     let mut diagnostics = Vec::new();
-    for found in discover(root) {
+    for found in discover(root).into_iter().filter(|f| keep(&f.path)) {
         match read_limited(&root.join(&found.path)) {
             Ok(bytes) => sources.push((found.path, found.kind, bytes)),
             Err(message) => diagnostics.push(Diagnostic {

@@ -377,3 +377,31 @@ fn snapshot_of_a_small_tree() {
     ]);
     insta::assert_snapshot!(to_json(&build(&scan, &subject())));
 }
+
+#[test]
+fn excluded_lockfiles_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cargo/v3.Cargo.lock"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("tests/fixtures/app")).unwrap();
+    std::fs::write(dir.path().join("Cargo.lock"), &lock).unwrap();
+    std::fs::write(dir.path().join("tests/fixtures/app/Cargo.lock"), &lock).unwrap();
+    std::fs::write(
+        dir.path().join("tests/fixtures/app/package-lock.json"),
+        "{ broken",
+    )
+    .unwrap();
+
+    let all = shipgate_sbom::scan(dir.path());
+    assert_eq!(all.lockfiles.len(), 3);
+    assert!(all.errors().next().is_some());
+
+    let kept =
+        shipgate_sbom::scan_excluding(dir.path(), &["**/tests/fixtures/**".to_owned()]).unwrap();
+    let paths: Vec<&str> = kept.lockfiles.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(paths, ["Cargo.lock"]);
+    assert!(kept.errors().next().is_none(), "{:?}", kept.diagnostics);
+    assert!(shipgate_sbom::scan_excluding(dir.path(), &["a[".to_owned()]).is_err());
+}

@@ -41,6 +41,10 @@ pub struct SbomArgs {
     /// name).
     #[arg(long)]
     name: Option<String>,
+    /// Leave out lockfiles whose path (relative to DIR) matches this glob,
+    /// such as `**/tests/fixtures/**`. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
     /// Its version (default: that of a `v1.2.3` tag on HEAD, else `0.0.0`).
     #[arg(long, value_name = "VERSION")]
     version: Option<String>,
@@ -129,7 +133,8 @@ pub fn ship(args: ShipArgs, judge: &Judge<'_>) -> Result<ExitCode, String> {
     let name = project_name(&loaded.plan, &work_tree);
     let timestamp = time::OffsetDateTime::from_unix_timestamp(state.head_time)
         .map_err(|err| format!("HEAD's commit time: {err}"))?;
-    let lockfiles = shipgate_sbom::scan(&work_tree);
+    let lockfiles = shipgate_sbom::scan_excluding(&work_tree, &ship.sbom_exclude)
+        .map_err(|err| format!("[ship] sbom-exclude: {err}"))?;
     for diagnostic in &lockfiles.diagnostics {
         eprintln!("{diagnostic}");
     }
@@ -200,7 +205,8 @@ pub fn sbom(args: SbomArgs) -> Result<ExitCode, String> {
     if !args.dir.is_dir() {
         return Err(format!("{}: no such folder", args.dir.display()));
     }
-    let lockfiles = shipgate_sbom::scan(&args.dir);
+    let lockfiles = shipgate_sbom::scan_excluding(&args.dir, &args.exclude)
+        .map_err(|err| format!("--exclude {err}"))?;
     for diagnostic in &lockfiles.diagnostics {
         eprintln!("{diagnostic}");
     }
