@@ -255,3 +255,60 @@ fn apply_commits_tags_and_a_second_prepare_changes_nothing() {
         next.changelog
     );
 }
+
+#[test]
+fn the_tag_is_signed_when_git_is_configured_to_sign() {
+    let dir = repo();
+    let key = dir.path().join(".signing-key");
+    let made = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "release@example.com",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs (scripts/test installs openssh-client)");
+    assert!(made.success());
+    sh(dir.path(), &["config", "gpg.format", "ssh"]);
+    sh(
+        dir.path(),
+        &["config", "user.signingkey", key.to_str().unwrap()],
+    );
+    sh(dir.path(), &["config", "tag.gpgSign", "true"]);
+    std::fs::write(dir.path().join(".gitignore"), ".signing-key*\n").unwrap();
+    sh(dir.path(), &["add", ".gitignore"]);
+    sh(
+        dir.path(),
+        &["commit", "--quiet", "-m", "chore: ignore the key"],
+    );
+    commit(dir.path(), "a", "feat: first");
+
+    let state = git::read(dir.path(), "v").unwrap();
+    let verdict = verdict(Verdict::Pass);
+    let ship = Ship::default();
+    let sbom = |_: &str| Ok(b"{}\n".to_vec());
+    let prepared = prepare(
+        &state,
+        &Inputs {
+            ship: &ship,
+            verdict: &verdict,
+            plan_path: "shipgate.toml",
+            plan: b"",
+            project: "shop",
+            sbom: &sbom,
+            tool_version: "0.1.0",
+            allow_commands: false,
+        },
+    )
+    .unwrap();
+    let applied = apply(&state, &prepared).unwrap();
+    assert!(applied.signed);
+    let object = sh(dir.path(), &["cat-file", "tag", "v0.1.0"]);
+    assert!(object.contains("-----BEGIN SSH SIGNATURE-----"), "{object}");
+}
