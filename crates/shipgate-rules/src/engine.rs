@@ -298,6 +298,18 @@ impl Engine {
                 crate::workflows::run(&self.enabled, path, &stream, &mut outcome.findings);
                 return stream;
             }
+            ArtifactKind::Yaml
+                if crate::workflows::is_action_file(path)
+                    && crate::workflows::run_action(
+                        &self.enabled,
+                        path,
+                        &stream,
+                        &mut outcome.findings,
+                    ) =>
+            {
+                outcome.kind = Some(ArtifactKind::Workflow);
+                return stream;
+            }
             ArtifactKind::Yaml | ArtifactKind::Kubernetes => {}
             _ => return stream,
         }

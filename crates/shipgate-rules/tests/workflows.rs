@@ -437,3 +437,60 @@ fn step_env_overrides_a_secret_of_the_job() {
     assert_eq!(found.len(), 1, "{}", describe(&found));
     assert_eq!(found[0].location.line(), Some(12));
 }
+
+/// A composite action's steps run in its caller's job: what they use and
+/// run is judged as a workflow's steps are, while the job-level rules
+/// (permissions, timeout) belong to the caller.
+#[test]
+fn composite_actions_are_judged_by_their_steps() {
+    let action = "\
+name: Lint
+description: Runs the linter
+inputs:
+  token:
+    description: a token
+runs:
+  using: composite
+  steps:
+    - uses: actions/checkout@v4
+    - shell: bash
+      run: echo \"${{ github.event.pull_request.title }}\"
+    - uses: ./local-action
+";
+    let engine = engine(&["workflows"]);
+    let outcome = engine.check_text("tools/lint/action.yml", action, ArtifactKind::Yaml);
+    assert_eq!(outcome.kind, Some(ArtifactKind::Workflow));
+    let report = engine.finish(vec![".".into()], vec![outcome], None);
+    let found: Vec<(String, u32)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.location.line().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("workflows/action-not-pinned".to_owned(), 9),
+            ("workflows/checkout-persist-credentials".to_owned(), 9),
+            ("workflows/script-injection".to_owned(), 11),
+        ],
+        "{}",
+        describe(&report.findings)
+    );
+
+    // Other files named action.yml, and JavaScript or Docker actions, are
+    // not read as workflows.
+    for (path, text) in [
+        (
+            "action.yml",
+            "runs:\n  using: node20\n  main: dist/index.js\n",
+        ),
+        (
+            "k8s/action.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        ),
+        ("steps.yml", action),
+    ] {
+        let outcome = engine.check_text(path, text, ArtifactKind::from_path(path, false));
+        assert_ne!(outcome.kind, Some(ArtifactKind::Workflow), "{path}");
+    }
+}

@@ -141,7 +141,8 @@ fn job_timeout_missing(workflow: &Workflow<'_>, sink: &mut FileSink<'_>) {
     for job in &workflow.jobs {
         // A job that calls a reusable workflow cannot set a timeout; the
         // called workflow's jobs do.
-        if job.timeout_minutes.is_some() || job.uses.is_some() {
+        // An action's steps run within its caller's job and timeout.
+        if job.timeout_minutes.is_some() || job.uses.is_some() || job.action {
             continue;
         }
         sink.at(

@@ -40,6 +40,35 @@ pub(crate) const UNTRUSTED_INPUT: &str =
     "https://securitylab.github.com/resources/github-actions-untrusted-input/";
 pub(crate) const SCORECARD: &str = "https://github.com/ossf/scorecard/blob/main/docs/checks.md";
 
+/// Runs the enabled workflow rules on a composite action's `action.yml`;
+/// returns whether the file is one.
+pub(crate) fn run_action(
+    rules: &[&'static RuleDef],
+    path: &str,
+    stream: &YamlStream,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let mut any = false;
+    for index in 0..stream.documents.len() {
+        let Some(model) = stream.root(index).and_then(Workflow::from_action) else {
+            continue;
+        };
+        any = true;
+        for rule in rules {
+            if let crate::Check::Workflow(check) = rule.check {
+                check(&model, &mut FileSink::new(&rule.meta, path, findings));
+            }
+        }
+    }
+    any
+}
+
+/// Whether a file may be an action's metadata, by GitHub's fixed names.
+pub(crate) fn is_action_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == "action.yml" || name == "action.yaml"
+}
+
 /// Runs the enabled workflow rules on a workflow file.
 pub(crate) fn run(
     rules: &[&'static RuleDef],

@@ -21,6 +21,9 @@ pub struct Workflow<'a> {
     /// The `jobs` key, for findings about the workflow as a whole.
     pub jobs_key: Option<NodeRef<'a>>,
     pub jobs: Vec<Job<'a>>,
+    /// A composite action (`action.yml`): its steps run inside the caller's
+    /// job, so it has no triggers, token permissions or timeout of its own.
+    pub action: bool,
 }
 
 /// One event under `on:`.
@@ -84,12 +87,19 @@ pub struct Job<'a> {
     /// A call to a reusable workflow (`uses:` at job level); such a job has no steps.
     pub uses: Option<NodeRef<'a>>,
     pub steps: Vec<Step<'a>>,
+    /// The `runs:` block of a composite action, standing in for a job.
+    pub action: bool,
 }
 
 impl Job<'_> {
-    /// `jobs.<id>`, the stable address used in fingerprints.
+    /// `jobs.<id>` (or `runs` for an action), the stable address used in
+    /// fingerprints.
     pub fn logical(&self) -> String {
-        format!("jobs.{}", self.id)
+        if self.action {
+            "runs".to_owned()
+        } else {
+            format!("jobs.{}", self.id)
+        }
     }
 }
 
@@ -211,6 +221,28 @@ impl<'a> Workflow<'a> {
             env: root.get("env"),
             jobs_key: jobs_entry.map(|(key, _)| key),
             jobs,
+            action: false,
+        })
+    }
+
+    /// Reads a composite action (`runs: using: composite`); `None` for any
+    /// other document, a JavaScript or Docker action included.
+    pub fn from_action(root: NodeRef<'a>) -> Option<Workflow<'a>> {
+        let (key, runs) = root.entry("runs")?;
+        if runs.get("using").and_then(|u| u.as_text()) != Some("composite") {
+            return None;
+        }
+        let mut job = Job::from_entry(key, runs)?;
+        job.action = true;
+        Some(Workflow {
+            root,
+            triggers: Vec::new(),
+            on_key: None,
+            permissions: None,
+            env: None,
+            jobs_key: None,
+            jobs: vec![job],
+            action: true,
         })
     }
 
@@ -303,6 +335,7 @@ impl<'a> Job<'a> {
             timeout_minutes: node.get("timeout-minutes"),
             uses: node.get("uses"),
             steps,
+            action: false,
         })
     }
 

@@ -63,7 +63,8 @@ jobs:
 };
 
 fn permissions_missing(workflow: &Workflow<'_>, sink: &mut FileSink<'_>) {
-    if workflow.permissions.is_some() {
+    // An action runs with the token of the job that calls it.
+    if workflow.action || workflow.permissions.is_some() {
         return;
     }
     let bare: Vec<_> = workflow
