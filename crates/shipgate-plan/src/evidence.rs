@@ -225,6 +225,7 @@ impl RepoChecker {
         if over.is_empty() {
             let summary = match total {
                 0 => "no findings".to_owned(),
+                1 => "1 finding, within the limits".to_owned(),
                 n => format!("{n} findings, within the limits"),
             };
             return Outcome::new(Verdict::Pass, summary).with_inputs(digest);
@@ -389,6 +390,30 @@ fn severity_index(severity: Severity) -> usize {
         Severity::Warning => 1,
         Severity::Info => 2,
     }
+}
+
+/// The opt-in rules a plan names by id: a plan that asks for a rule by name
+/// wants it run, so `check --plan` and `ship` add these to a default scan.
+pub fn opt_in_rules(plan: &Plan) -> Vec<&'static str> {
+    let registry = shipgate_rules::registry::registry();
+    let mut ids: Vec<&'static str> = plan
+        .phases
+        .iter()
+        .flat_map(|phase| &phase.gates)
+        .flat_map(|gate| &gate.checks)
+        .filter_map(|check| match &check.kind {
+            CheckKind::Rules(rules) => Some(&rules.rules),
+            _ => None,
+        })
+        .flatten()
+        .flat_map(|pattern| pattern.split(','))
+        .filter_map(|pattern| registry.get(pattern.trim()))
+        .filter(|rule| !rule.meta.enabled_by_default)
+        .map(|rule| rule.meta.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The rules a check names; a check whose rules did not all run is

@@ -311,10 +311,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let format: Format = args.format.parse().map_err(|e| format!("{e}"))?;
     let fail_on: Severity = args.fail_on.parse()?;
     let history = args.history.as_ref().map(Option::as_deref);
-    let select = match history {
+    let select = match (history, &args.plan) {
         // History is searched for credentials only: the other packs judge
         // what is deployed, which is the tree as it is now.
-        Some(_) if args.select.is_empty() => vec!["secrets".to_owned()],
+        (Some(_), _) if args.select.is_empty() => vec!["secrets".to_owned()],
+        (None, Some(plan)) if args.select.is_empty() => with_plan_rules(plan),
         _ => args.select.clone(),
     };
     let repository_roots = match history {
@@ -487,8 +488,27 @@ fn man(out: Option<&Path>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Scans the work tree with the default rules and judges the plan over it:
-/// what `ship` re-evaluates at HEAD.
+/// The default rules, and the opt-in rules the plan names by id: a plan that
+/// asks for a rule by name wants it run. Empty (the default selection) when
+/// the plan names none; a plan that cannot be read is reported when judged.
+fn with_plan_rules(plan: &Path) -> Vec<String> {
+    let Ok(loaded) = shipgate_plan::load_path(plan) else {
+        return Vec::new();
+    };
+    let extra = shipgate_plan::evidence::opt_in_rules(&loaded.plan);
+    if extra.is_empty() {
+        return Vec::new();
+    }
+    registry::Selection::all_default()
+        .enabled_rules()
+        .map(|rule| rule.meta.id)
+        .chain(extra)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Scans the work tree with the default rules (and those the plan names)
+/// and judges the plan over it: what `ship` re-evaluates at HEAD.
 fn judge_work_tree(
     plan: &Path,
     root: &Path,
@@ -498,6 +518,7 @@ fn judge_work_tree(
 ) -> Result<shipgate_core::PlanVerdict, String> {
     let roots = vec![root.to_path_buf()];
     let engine = Engine::new(EngineConfig {
+        select: with_plan_rules(plan),
         repository_roots: shipgate_scan::repository_roots(&roots),
         ..EngineConfig::default()
     })?;
@@ -858,13 +879,7 @@ fn sync_plan(
     let markdown = read_markdown_plan(&file.to_path_buf())?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let roots = vec![root.to_path_buf()];
-    let engine = Engine::new(EngineConfig {
-        repository_roots: shipgate_scan::repository_roots(&roots),
-        ..EngineConfig::default()
-    })?;
-    let report = shipgate_scan::scan_streaming(&engine, &roots, None, &Default::default());
-    let verdict = judge_plan(file, root, allow_commands, None, &engine, &report)?;
+    let verdict = judge_work_tree(file, root, allow_commands, false, &[])?;
     let synced = shipgate_plan::sync::sync(&text, &markdown, &verdict);
     let shown = file.display();
     for change in &synced.changes {

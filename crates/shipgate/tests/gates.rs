@@ -291,3 +291,29 @@ fn live_probe_checks_run_only_with_live_and_judge_their_gate() {
     assert_eq!(code, 0);
     assert_eq!(verdict(&moved, "validation/old-answers"), "pass");
 }
+
+#[test]
+fn a_plan_that_names_an_opt_in_rule_gets_it_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+    fs::write(
+        dir.path().join(".github/workflows/ci.yml"),
+        "on: push\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: make test\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("shipgate.toml"),
+        "[[phase]]\nid = \"ci\"\n\n[[phase.gate]]\nid = \"bounded\"\n\n[[phase.gate.check]]\nrules = [\"workflows/job-timeout-missing\"]\nmax = { error = 0, warning = 0, info = 0 }\n",
+    )
+    .expect("write");
+    let (code, gates, report) = judge(dir.path(), &[]);
+    assert_eq!(verdict(&gates, "ci/bounded"), "fail", "{}", report["plan"]);
+    assert_eq!(code, 1);
+    let summary = report["plan"]["gates"][0]["checks"][0]["summary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("workflows/job-timeout-missing"),
+        "{summary}"
+    );
+}
