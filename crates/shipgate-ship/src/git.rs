@@ -58,34 +58,55 @@ pub struct RepoState {
     pub commits: Vec<CommitRecord>,
 }
 
-/// The top of the work tree that holds `root`.
-pub fn work_tree(root: &Path) -> Result<PathBuf, String> {
-    let repo = gix::discover(root)
-        .map_err(|err| format!("{}: not in a git repository ({err})", root.display()))?;
-    let work_tree = repo
-        .workdir()
-        .ok_or_else(|| "a bare repository has no work tree to release from".to_owned())?;
-    Ok(std::fs::canonicalize(work_tree).unwrap_or_else(|_| work_tree.to_path_buf()))
-}
-
-/// Reads the repository that holds `root`.
-pub fn read(root: &Path, tag_prefix: &str) -> Result<RepoState, String> {
+/// The repository that holds `root`, and the top of its work tree.
+fn open(root: &Path) -> Result<(gix::Repository, PathBuf), String> {
     let repo = gix::discover(root)
         .map_err(|err| format!("{}: not in a git repository ({err})", root.display()))?;
     let work_tree = repo
         .workdir()
         .ok_or_else(|| "a bare repository has no work tree to release from".to_owned())?;
     let work_tree = std::fs::canonicalize(work_tree).unwrap_or_else(|_| work_tree.to_path_buf());
+    Ok((repo, work_tree))
+}
+
+/// The top of the work tree that holds `root`.
+pub fn work_tree(root: &Path) -> Result<PathBuf, String> {
+    open(root).map(|(_, work_tree)| work_tree)
+}
+
+/// When HEAD was committed, and the release tags on it: what `shipgate sbom`
+/// needs, without walking the history.
+pub fn head_releases(root: &Path, tag_prefix: &str) -> Result<(i64, Vec<String>), String> {
+    let (repo, _) = open(root)?;
     let head_commit = repo
         .head_commit()
         .map_err(|err| format!("cannot read HEAD: {err}"))?;
     let head = head_commit.id.to_string();
-    let head_time = head_commit
+    let releases = release_tags(&repo, tag_prefix)?
+        .into_iter()
+        .filter(|t| t.commit == head)
+        .map(|t| t.name)
+        .collect();
+    Ok((commit_time(&head_commit), releases))
+}
+
+fn commit_time(commit: &gix::Commit<'_>) -> i64 {
+    commit
         .committer()
         .ok()
         .and_then(|sig| sig.time().ok())
         .map(|t| t.seconds)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Reads the repository that holds `root`.
+pub fn read(root: &Path, tag_prefix: &str) -> Result<RepoState, String> {
+    let (repo, work_tree) = open(root)?;
+    let head_commit = repo
+        .head_commit()
+        .map_err(|err| format!("cannot read HEAD: {err}"))?;
+    let head = head_commit.id.to_string();
+    let head_time = commit_time(&head_commit);
     let branch = repo
         .head_name()
         .map_err(|err| format!("cannot read HEAD: {err}"))?
@@ -101,25 +122,24 @@ pub fn read(root: &Path, tag_prefix: &str) -> Result<RepoState, String> {
     // The previous release is the highest version among the tags HEAD can
     // reach: on a maintenance branch that is the branch's own last release,
     // not a newer one cut elsewhere.
-    let by_commit: BTreeMap<&str, Vec<&ReleaseTag>> =
-        tags.iter().fold(BTreeMap::new(), |mut map, tag| {
-            map.entry(tag.commit.as_str()).or_default().push(tag);
-            map
-        });
+    let mut by_commit: BTreeMap<gix::ObjectId, Vec<&ReleaseTag>> = BTreeMap::new();
+    for tag in tags.iter().filter(|t| t.commit != head) {
+        let id = gix::ObjectId::from_hex(tag.commit.as_bytes())
+            .map_err(|err| format!("tag {}: {err}", tag.name))?;
+        by_commit.entry(id).or_default().push(tag);
+    }
     let mut previous: Option<ReleaseTag> = None;
-    let ancestors = repo
-        .rev_walk([head_commit.id])
-        .all()
-        .map_err(|err| format!("cannot walk the history: {err}"))?;
-    for info in ancestors {
-        let info = info.map_err(|err| format!("cannot walk the history: {err}"))?;
-        let id = info.id.to_string();
-        if id == head {
-            continue;
-        }
-        for tag in by_commit.get(id.as_str()).into_iter().flatten() {
-            if previous.as_ref().is_none_or(|p| tag.version > p.version) {
-                previous = Some((*tag).clone());
+    if !by_commit.is_empty() {
+        let ancestors = repo
+            .rev_walk([head_commit.id])
+            .all()
+            .map_err(|err| format!("cannot walk the history: {err}"))?;
+        for info in ancestors {
+            let info = info.map_err(|err| format!("cannot walk the history: {err}"))?;
+            for tag in by_commit.get(&info.id).into_iter().flatten() {
+                if previous.as_ref().is_none_or(|p| tag.version > p.version) {
+                    previous = Some((*tag).clone());
+                }
             }
         }
     }

@@ -213,11 +213,10 @@ pub fn sbom(args: SbomArgs) -> Result<ExitCode, String> {
     // Inside a repository, the SBOM is dated by HEAD's commit and named by
     // its release tag, so that it is the same file every time it is made
     // for the same commit.
-    let (head_time, head_tag) = match shipgate_ship::git::read(&args.dir, "v") {
-        Ok(state) => (
-            Some(state.head_time),
-            state
-                .head_releases
+    let (head_time, head_tag) = match shipgate_ship::git::head_releases(&args.dir, "v") {
+        Ok((time, releases)) => (
+            Some(time),
+            releases
                 .first()
                 .map(|tag| tag.trim_start_matches('v').to_owned()),
         ),
