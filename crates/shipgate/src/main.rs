@@ -311,11 +311,15 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let format: Format = args.format.parse().map_err(|e| format!("{e}"))?;
     let fail_on: Severity = args.fail_on.parse()?;
     let history = args.history.as_ref().map(Option::as_deref);
-    let select = match (history, &args.plan) {
+    let plan = match &args.plan {
+        Some(path) => Some(shipgate_plan::load_path(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let select = match (history, &plan) {
         // History is searched for credentials only: the other packs judge
         // what is deployed, which is the tree as it is now.
         (Some(_), _) if args.select.is_empty() => vec!["secrets".to_owned()],
-        (None, Some(plan)) if args.select.is_empty() => with_plan_rules(plan),
+        (None, Some(plan)) if args.select.is_empty() => with_plan_rules(&plan.plan),
         _ => args.select.clone(),
     };
     let repository_roots = match history {
@@ -403,17 +407,18 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
         ))
     };
     let mut report = report;
-    if let Some(plan) = &args.plan {
+    if let (Some(path), Some(plan)) = (&args.plan, &plan) {
         let root = match args.paths.as_slice() {
             [root] if root.is_dir() => root.clone(),
             _ => PathBuf::from("."),
         };
         let probes = if args.live {
-            Some(probe_runner(plan, &args.targets)?)
+            Some(probe_runner(path, &args.targets)?)
         } else {
             None
         };
         let verdict = judge_plan(
+            path,
             plan,
             &root,
             args.allow_commands,
@@ -490,12 +495,9 @@ fn man(out: Option<&Path>) -> Result<ExitCode, String> {
 
 /// The default rules, and the opt-in rules the plan names by id: a plan that
 /// asks for a rule by name wants it run. Empty (the default selection) when
-/// the plan names none; a plan that cannot be read is reported when judged.
-fn with_plan_rules(plan: &Path) -> Vec<String> {
-    let Ok(loaded) = shipgate_plan::load_path(plan) else {
-        return Vec::new();
-    };
-    let extra = shipgate_plan::evidence::opt_in_rules(&loaded.plan);
+/// the plan names none.
+fn with_plan_rules(plan: &shipgate_plan::Plan) -> Vec<String> {
+    let extra = shipgate_plan::evidence::opt_in_rules(plan);
     if extra.is_empty() {
         return Vec::new();
     }
@@ -510,7 +512,8 @@ fn with_plan_rules(plan: &Path) -> Vec<String> {
 /// Scans the work tree with the default rules (and those the plan names)
 /// and judges the plan over it: what `ship` re-evaluates at HEAD.
 fn judge_work_tree(
-    plan: &Path,
+    path: &Path,
+    plan: &shipgate_plan::LoadedPlan,
     root: &Path,
     allow_commands: bool,
     live: bool,
@@ -518,7 +521,7 @@ fn judge_work_tree(
 ) -> Result<shipgate_core::PlanVerdict, String> {
     let roots = vec![root.to_path_buf()];
     let engine = Engine::new(EngineConfig {
-        select: with_plan_rules(plan),
+        select: with_plan_rules(&plan.plan),
         repository_roots: shipgate_scan::repository_roots(&roots),
         ..EngineConfig::default()
     })?;
@@ -529,23 +532,23 @@ fn judge_work_tree(
         &shipgate_scan::ScanOptions::default(),
     );
     let probes = if live {
-        Some(probe_runner(plan, targets)?)
+        Some(probe_runner(path, targets)?)
     } else {
         None
     };
-    judge_plan(plan, root, allow_commands, probes, &engine, &report)
+    judge_plan(path, plan, root, allow_commands, probes, &engine, &report)
 }
 
-/// Evaluates the plan at `path` against the scan's report.
+/// Evaluates the plan read from `path` against the scan's report.
 fn judge_plan(
     path: &Path,
+    loaded: &shipgate_plan::LoadedPlan,
     root: &Path,
     allow_commands: bool,
     probes: Option<shipgate_probe::Runner>,
     engine: &Engine,
     report: &dyn ReportView,
 ) -> Result<shipgate_core::PlanVerdict, String> {
-    let loaded = shipgate_plan::load_path(path).map_err(|e| e.to_string())?;
     let mut checker = shipgate_plan::evidence::RepoChecker::new(
         &loaded.plan,
         root,
@@ -879,7 +882,8 @@ fn sync_plan(
     let markdown = read_markdown_plan(&file.to_path_buf())?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let verdict = judge_work_tree(file, root, allow_commands, false, &[])?;
+    let plan = shipgate_plan::load_path(file).map_err(|e| e.to_string())?;
+    let verdict = judge_work_tree(file, &plan, root, allow_commands, false, &[])?;
     let synced = shipgate_plan::sync::sync(&text, &markdown, &verdict);
     let shown = file.display();
     for change in &synced.changes {

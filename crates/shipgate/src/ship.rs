@@ -52,8 +52,15 @@ pub struct SbomArgs {
 
 /// The judge of a plan's gates over a fresh scan of the work tree; the
 /// binary's `check` supplies it.
-pub type Judge<'a> =
-    dyn Fn(&Path, &Path, bool, bool, &[String]) -> Result<shipgate_core::PlanVerdict, String> + 'a;
+pub type Judge<'a> = dyn Fn(
+        &Path,
+        &shipgate_plan::LoadedPlan,
+        &Path,
+        bool,
+        bool,
+        &[String],
+    ) -> Result<shipgate_core::PlanVerdict, String>
+    + 'a;
 
 pub fn ship(args: ShipArgs, judge: &Judge<'_>) -> Result<ExitCode, String> {
     let work_tree = shipgate_ship::git::work_tree(&args.dir)?;
@@ -104,6 +111,7 @@ pub fn ship(args: ShipArgs, judge: &Judge<'_>) -> Result<ExitCode, String> {
     };
     let verdict = judge(
         &plan_path,
+        &loaded,
         &scan_root,
         args.allow_commands,
         args.live,
