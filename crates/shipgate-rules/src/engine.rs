@@ -612,11 +612,13 @@ impl<'e> ReportBuilder<'e> {
             findings: std::mem::take(&mut outcome.findings),
             suppressed: std::mem::take(&mut outcome.suppressed),
         };
-        self.repo_files.push(crate::repo::RepoFile {
-            path: outcome.path,
-            kind: outcome.kind,
-            text: outcome.repo_text,
-        });
+        if crate::repo::lists(&outcome.path, outcome.kind) {
+            self.repo_files.push(crate::repo::RepoFile {
+                path: outcome.path,
+                kind: outcome.kind,
+                text: outcome.repo_text,
+            });
+        }
         self.settle(&mut settled);
         settled
     }

@@ -103,6 +103,12 @@ pub fn wants_text(path: &str) -> bool {
     name == "Chart.yaml" || name == "Chart.lock"
 }
 
+/// Whether the Helm rules may look for a file of this name: besides each
+/// chart's `Chart.yaml`, its lock and the values schema beside it.
+pub(crate) fn lists(name: &str) -> bool {
+    matches!(name, "Chart.lock" | "values.schema.json")
+}
+
 /// Refines a kind decided from the path alone: a YAML file in a `templates/`
 /// folder that holds template actions is a Helm template, even when the
 /// caller did not see the chart's `Chart.yaml` (a single file named on the

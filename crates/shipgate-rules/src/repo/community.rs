@@ -11,6 +11,33 @@ use crate::{Check, RuleDef};
 /// Folders GitHub reads community health files from, besides the root.
 const HEALTH_DIRS: &[&str] = &["", ".github", "docs"];
 
+const CHANGELOG_NAMES: &[&str] = &[
+    "CHANGELOG",
+    "CHANGES",
+    "HISTORY",
+    "NEWS",
+    "RELEASES",
+    "RELEASE_NOTES",
+    "RELEASE-NOTES",
+];
+
+/// Fragment folders of towncrier, scriv and changesets: a changelog in the making.
+const CHANGELOG_FRAGMENT_DIRS: &[&str] =
+    &["changelog.d/", "changes/", ".changeset/", "newsfragments/"];
+
+/// Whether the rules of this module may look for the file at `path`.
+pub(super) fn lists(path: &str, name: &str) -> bool {
+    is_license_file(name)
+        || name == "CODEOWNERS"
+        || named(name, &["README", "SECURITY"])
+        || named(name, CHANGELOG_NAMES)
+        || path.rsplit('/').skip(1).any(|folder| {
+            CHANGELOG_FRAGMENT_DIRS
+                .iter()
+                .any(|dir| dir.strip_suffix('/') == Some(folder))
+        })
+}
+
 /// The first file in one of `dirs` whose name `matches`.
 fn find_in<'a>(
     repository: &Repository<'a>,
@@ -276,20 +303,10 @@ pub(super) const CHANGELOG_MISSING: RuleDef = RuleDef {
 };
 
 fn changelog_missing(view: &RepoView, sink: &mut RepoSink<'_>) {
-    const NAMES: &[&str] = &[
-        "CHANGELOG",
-        "CHANGES",
-        "HISTORY",
-        "NEWS",
-        "RELEASES",
-        "RELEASE_NOTES",
-        "RELEASE-NOTES",
-    ];
     for repository in view.repositories() {
-        let file = find_in(&repository, &["", "docs"], |n| named(n, NAMES));
-        // Fragment folders of towncrier, scriv and changesets count too.
+        let file = find_in(&repository, &["", "docs"], |n| named(n, CHANGELOG_NAMES));
         let fragments = repository.files.iter().any(|e| {
-            ["changelog.d/", "changes/", ".changeset/", "newsfragments/"]
+            CHANGELOG_FRAGMENT_DIRS
                 .iter()
                 .any(|dir| e.rel.starts_with(dir))
         });

@@ -21,6 +21,32 @@ pub(crate) fn wants_text(path: &str, name: &str) -> bool {
     ) || is_requirements(path, name)
 }
 
+/// Whether the rules of this module may look for the file at `path`: the
+/// manifests they read, the lockfiles that satisfy them, and what makes a
+/// Rust package a binary.
+pub(super) fn lists(path: &str, name: &str) -> bool {
+    wants_text(path, name)
+        || NODE_LOCKS.contains(&name)
+        || PYTHON_LOCKS.contains(&name)
+        || matches!(
+            name,
+            "Cargo.lock"
+                | "go.sum"
+                | "Pipfile"
+                | "Pipfile.lock"
+                | "Gemfile"
+                | "Gemfile.lock"
+                | "gems.rb"
+                | "gems.locked"
+                | "composer.json"
+                | "composer.lock"
+        )
+        || path == "src/main.rs"
+        || path.ends_with("/src/main.rs")
+        || path.starts_with("src/bin/")
+        || path.contains("/src/bin/")
+}
+
 /// `requirements.txt`, `requirements-dev.txt`, `requirements/prod.txt`.
 fn is_requirements(path: &str, name: &str) -> bool {
     // Called for every file of the tree: compare in place, allocate nothing.

@@ -1,8 +1,8 @@
 //! The repository pack: what a production repository holds besides its
 //! deployment artifacts (LICENSE, SECURITY.md, lockfiles, ...).
 //!
-//! Rules see every checked file's path, and the text of the few files they
-//! read. Only the scan roots that are repositories (they hold `.git`) are
+//! Rules see the paths of the files they may ask for, and the text of the
+//! few files they read. Only the scan roots that are repositories (they hold `.git`) are
 //! judged: checking `k8s/` alone must not complain about a missing LICENSE.
 
 mod community;
@@ -19,9 +19,10 @@ use crate::RuleDef;
 use crate::artifact::ArtifactKind;
 use crate::sink::RepoSink;
 
-/// What the repository rules see: every checked file's path and kind, the
-/// text of the few files they read (see [`wants_text`]), and which roots are
-/// repositories (only those are judged as a whole).
+/// What the repository rules see: the path and kind of every checked file
+/// they may ask for (see [`lists`]), the text of the few they read (see
+/// [`wants_text`]), and which roots are repositories (only those are judged
+/// as a whole).
 pub struct RepoView {
     pub repository_roots: Vec<String>,
     pub files: Vec<RepoFile>,
@@ -62,6 +63,20 @@ pub fn wants_text(path: &str) -> bool {
         || env::is_env_file(name)
         || dependencies::wants_text(path, name)
         || crate::helm::wants_text(path)
+}
+
+/// Whether a repository or Helm rule may ask for the file at `path`. The
+/// view lists only those: a listing of every file of a large tree would
+/// grow with it, and nothing else reads it.
+pub fn lists(path: &str, kind: Option<ArtifactKind>) -> bool {
+    let name = file_name(path);
+    matches!(
+        kind,
+        Some(ArtifactKind::Dockerfile | ArtifactKind::HelmChart)
+    ) || wants_text(path)
+        || community::lists(path, name)
+        || dependencies::lists(path, name)
+        || crate::helm::lists(name)
 }
 
 pub(crate) fn run(rules: &[&'static RuleDef], view: &RepoView, findings: &mut Vec<Finding>) {
@@ -249,5 +264,46 @@ mod tests {
         let repos = view.repositories();
         assert_eq!(repos[0].files.len(), 1);
         assert_eq!(repos[1].files[0].rel, "README.md");
+    }
+
+    #[test]
+    fn the_view_lists_what_rules_ask_for_and_nothing_else() {
+        let listed = [
+            ("LICENSE", None),
+            ("docs/SECURITY.md", None),
+            (".github/CODEOWNERS", None),
+            ("svc/CHANGES.rst", None),
+            ("changes/123.feature", None),
+            ("svc/.changeset/brave-cats.md", None),
+            ("svc/.dockerignore", None),
+            ("svc/Dockerfile.dockerignore", None),
+            ("deploy/.env.production", None),
+            ("web/package.json", None),
+            ("web/pnpm-lock.yaml", None),
+            ("tools/Cargo.lock", None),
+            ("tools/src/main.rs", None),
+            ("src/bin/migrate.rs", None),
+            ("requirements/prod.txt", None),
+            ("charts/web/values.schema.json", None),
+            ("charts/web/Chart.lock", None),
+            ("build/api.containerfile", Some(ArtifactKind::Dockerfile)),
+            ("charts/web/Chart.yaml", Some(ArtifactKind::HelmChart)),
+        ];
+        for (path, kind) in listed {
+            assert!(lists(path, kind), "{path} must be listed");
+        }
+        let unlisted = [
+            ("k8s/api.yaml", Some(ArtifactKind::Kubernetes)),
+            ("src/lib.rs", None),
+            ("docs/guide.md", None),
+            ("notes/changes-to-make.txt", None),
+            (
+                "charts/web/templates/deployment.yaml",
+                Some(ArtifactKind::HelmTemplate),
+            ),
+        ];
+        for (path, kind) in unlisted {
+            assert!(!lists(path, kind), "{path} must not be listed");
+        }
     }
 }
