@@ -707,20 +707,26 @@ impl<'e> ReportBuilder<'e> {
         // Their store hands them back a few namespaces at a time, and every
         // relation rule stays within a namespace, so the findings are those
         // of one pass over the whole unit once put in rule order.
-        let mut cross = Vec::new();
-        let drained = match self.standalone.take() {
-            Some(standalone) => standalone.drain(&mut |objects| {
-                run_relation_rules(engine, Cluster::new(objects), &mut cross);
-            }),
-            None => Ok(()),
-        };
+        // Each group's findings are settled as soon as its rules ran: an
+        // object lies in one group, and with it every finding anchored on
+        // it, so fingerprints and duplicates are those of one pass over the
+        // whole unit, without holding its findings twice.
         let rank: HashMap<&str, usize> = engine
             .enabled
             .iter()
             .enumerate()
             .map(|(i, rule)| (rule.meta.id, i))
             .collect();
-        cross.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
+        let drained = match self.standalone.take() {
+            Some(standalone) => standalone.drain(&mut |objects| {
+                let mut found = Vec::new();
+                run_relation_rules(engine, Cluster::new(objects), &mut found);
+                found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
+                self.settle_relations(found);
+            }),
+            None => Ok(()),
+        };
+        let mut cross = Vec::new();
         // Reported whatever the selection: a run that lost summaries must
         // not read as one that checked them.
         if let Err(message) = drained
@@ -799,6 +805,25 @@ impl<'e> ReportBuilder<'e> {
         }
     }
 }
+impl ReportBuilder<'_> {
+    /// Fingerprints, suppresses and keeps the relation findings of one group
+    /// of objects read from files.
+    fn settle_relations(&mut self, mut found: Vec<Finding>) {
+        let mut seen = HashMap::new();
+        for finding in &mut found {
+            let anchor = finding.location.logical.clone();
+            fingerprint(finding, anchor, &mut seen);
+        }
+        let mut placed = Placed::default();
+        let mut settled = Settled::default();
+        for finding in found {
+            placed.place(finding, &self.suppressions_by_path, &mut settled);
+        }
+        self.settle(&mut settled);
+        self.keep(settled);
+    }
+}
+
 fn run_relation_rules(engine: &Engine, cluster: Cluster, findings: &mut Vec<Finding>) {
     for rule in &engine.enabled {
         if let Check::Cluster(check) = rule.check {
