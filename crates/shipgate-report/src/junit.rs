@@ -52,19 +52,7 @@ pub(crate) fn render(view: &dyn ReportView, out: &mut dyn io::Write) -> io::Resu
         junit.add_test_suite(plan_suite(plan));
     }
     if suites.is_empty() {
-        // A run with nothing to report still shows up in CI as a green test,
-        // which is how people see that the check ran at all.
-        let mut suite = TestSuite::new("shipgate");
-        let mut case = TestCase::new(
-            format!(
-                "no findings in {} checked",
-                plural(report.files.scanned, "file")
-            ),
-            TestCaseStatus::success(),
-        );
-        case.set_classname("shipgate");
-        suite.add_test_case(case);
-        junit.add_test_suite(suite);
+        junit.add_test_suite(no_findings_suite(report));
     }
     for (index, (rule, cases)) in suites.iter().enumerate() {
         let mut suite = TestSuite::new(rule.as_str());
@@ -91,6 +79,22 @@ pub(crate) fn render(view: &dyn ReportView, out: &mut dyn io::Write) -> io::Resu
     }
     out.write_all(rest.as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// A run with nothing to report still shows up in CI as a green test,
+/// which is how people see that the check ran at all.
+fn no_findings_suite(report: &Report) -> TestSuite {
+    let mut suite = TestSuite::new("shipgate");
+    let mut case = TestCase::new(
+        format!(
+            "no findings in {} checked",
+            plural(report.files.scanned, "file")
+        ),
+        TestCaseStatus::success(),
+    );
+    case.set_classname("shipgate");
+    suite.add_test_case(case);
+    suite
 }
 
 /// What precedes a testcase inside its suite, as quick-junit indents it.
@@ -380,19 +384,7 @@ mod tests {
             junit.add_test_suite(plan_suite(plan));
         }
         if suites.is_empty() {
-            // A run with nothing to report still shows up in CI as a green test,
-            // which is how people see that the check ran at all.
-            let mut suite = TestSuite::new("shipgate");
-            let mut case = TestCase::new(
-                format!(
-                    "no findings in {} checked",
-                    plural(report.files.scanned, "file")
-                ),
-                TestCaseStatus::success(),
-            );
-            case.set_classname("shipgate");
-            suite.add_test_case(case);
-            junit.add_test_suite(suite);
+            junit.add_test_suite(no_findings_suite(report));
         } else {
             junit.add_test_suites(suites.into_values());
         }

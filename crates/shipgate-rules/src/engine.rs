@@ -722,7 +722,7 @@ impl<'e> ReportBuilder<'e> {
                 let mut found = Vec::new();
                 run_relation_rules(engine, Cluster::new(objects), &mut found);
                 found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
-                self.settle_relations(found);
+                self.settle_relations(Vec::new(), Vec::new(), found);
             }),
             None => Ok(()),
         };
@@ -764,25 +764,9 @@ impl<'e> ReportBuilder<'e> {
         crate::repo::run(&engine.enabled, &view, &mut cross);
         crate::helm::run(&engine.enabled, &self.report.roots, &view.files, &mut cross);
         drop(view);
-        let mut seen = HashMap::new();
-        for finding in &mut cross {
-            let anchor = finding.location.logical.clone();
-            fingerprint(finding, anchor, &mut seen);
-        }
-
-        // A base deployed by two overlays yields the same finding twice at
-        // the same place: it is reported once, naming the other renderings.
-        let mut placed = Placed::default();
-        let mut settled = Settled {
-            findings: Vec::new(),
-            suppressed: std::mem::take(&mut self.rendered_suppressed),
-        };
         let rendered = std::mem::take(&mut self.rendered);
-        for finding in rendered.into_iter().chain(cross) {
-            placed.place(finding, &self.suppressions_by_path, &mut settled);
-        }
-        self.settle(&mut settled);
-        self.keep(settled);
+        let rendered_suppressed = std::mem::take(&mut self.rendered_suppressed);
+        self.settle_relations(rendered, rendered_suppressed, cross);
 
         let report = &mut self.report;
         report
@@ -804,19 +788,29 @@ impl<'e> ReportBuilder<'e> {
             redactions: self.redactions,
         }
     }
-}
-impl ReportBuilder<'_> {
-    /// Fingerprints, suppresses and keeps the relation findings of one group
-    /// of objects read from files.
-    fn settle_relations(&mut self, mut found: Vec<Finding>) {
+
+    /// Fingerprints the findings of whole-set rules (`cross`, anchored on
+    /// their objects' logical addresses), places them after the renderings'
+    /// findings, suppresses, and keeps them.
+    fn settle_relations(
+        &mut self,
+        rendered: Vec<Finding>,
+        rendered_suppressed: Vec<SuppressedFinding>,
+        mut cross: Vec<Finding>,
+    ) {
         let mut seen = HashMap::new();
-        for finding in &mut found {
+        for finding in &mut cross {
             let anchor = finding.location.logical.clone();
             fingerprint(finding, anchor, &mut seen);
         }
+        // A base deployed by two overlays yields the same finding twice at
+        // the same place: it is reported once, naming the other renderings.
         let mut placed = Placed::default();
-        let mut settled = Settled::default();
-        for finding in found {
+        let mut settled = Settled {
+            findings: Vec::new(),
+            suppressed: rendered_suppressed,
+        };
+        for finding in rendered.into_iter().chain(cross) {
             placed.place(finding, &self.suppressions_by_path, &mut settled);
         }
         self.settle(&mut settled);

@@ -103,10 +103,10 @@ pub fn wants_text(path: &str) -> bool {
     name == "Chart.yaml" || name == "Chart.lock"
 }
 
-/// Whether the Helm rules may look for a file of this name: besides each
-/// chart's `Chart.yaml`, its lock and the values schema beside it.
+/// Whether the Helm rules may look for a file of this name: each chart's
+/// `Chart.yaml`, its lock and the values schema beside it.
 pub(crate) fn lists(name: &str) -> bool {
-    matches!(name, "Chart.lock" | "values.schema.json")
+    matches!(name, "Chart.yaml" | "Chart.lock" | "values.schema.json")
 }
 
 /// Refines a kind decided from the path alone: a YAML file in a `templates/`

@@ -52,14 +52,14 @@ fn find_in<'a>(
 }
 
 /// Whether `name` is `base` with a documentation extension (or none), in any case.
+/// Asked of every file of the tree, so it allocates nothing.
 fn named(name: &str, bases: &[&str]) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let (stem, extension) = upper.split_once('.').unwrap_or((&upper, ""));
-    bases.contains(&stem)
-        && matches!(
-            extension,
-            "" | "MD" | "MARKDOWN" | "TXT" | "RST" | "ADOC" | "ASCIIDOC" | "ORG"
-        )
+    const EXTENSIONS: &[&str] = &[
+        "", "MD", "MARKDOWN", "TXT", "RST", "ADOC", "ASCIIDOC", "ORG",
+    ];
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    bases.iter().any(|base| base.eq_ignore_ascii_case(stem))
+        && EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(extension))
 }
 
 /// Reports at the repository root: the file that should be there is not.

@@ -73,9 +73,10 @@ pub fn lists(path: &str, kind: Option<ArtifactKind>) -> bool {
     matches!(
         kind,
         Some(ArtifactKind::Dockerfile | ArtifactKind::HelmChart)
-    ) || wants_text(path)
-        || community::lists(path, name)
+    ) || community::lists(path, name)
         || dependencies::lists(path, name)
+        || docker::is_dockerignore(name)
+        || env::is_env_file(name)
         || crate::helm::lists(name)
 }
 
