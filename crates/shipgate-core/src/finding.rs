@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Category, Location, Severity, SourceSpan};
+use crate::{Category, Location, PathOrder, Severity, SourceSpan};
 
 /// A stable identity for a finding, independent of its line number, so that a
 /// baseline keeps matching when unrelated lines move.
@@ -124,17 +124,16 @@ impl Finding {
         self
     }
 
-    /// Order used by every renderer: by path, then position, then rule.
-    /// The canonical order of findings: by file, position, rule, then what
-    /// differs between findings of one rule at one place (the same secret
-    /// found in several commits differs only by commit).
-    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str, &str) {
+    /// The canonical order of findings: by file (in [`PathOrder`]), position,
+    /// rule, then what differs between findings of one rule at one place (the
+    /// same secret found in several commits differs only by commit).
+    pub fn sort_key(&self) -> (PathOrder<'_>, u32, u32, &str, &str, &str, &str) {
         let (line, column) = self
             .location
             .span
             .map_or((0, 0), |s| (s.start.line, s.start.column));
         (
-            &self.location.path,
+            PathOrder(&self.location.path),
             line,
             column,
             &self.rule,

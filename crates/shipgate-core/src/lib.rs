@@ -13,7 +13,7 @@ pub mod severity;
 
 pub use finding::{Finding, Fingerprint, Related};
 pub use gate::{CheckVerdict, Evidence, Exposure, GateVerdict, PhaseVerdict, PlanVerdict, Verdict};
-pub use location::{Location, Position, Revision, SourceSpan};
+pub use location::{Location, PathOrder, Position, Revision, SourceSpan};
 pub use report::{
     FileStats, REPORT_SCHEMA, Report, ReportView, RuleSummary, Summary, SuppressedFinding,
 };

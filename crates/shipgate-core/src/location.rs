@@ -161,6 +161,33 @@ impl fmt::Display for Location {
     }
 }
 
+/// Displayed paths in the order a tree is walked: folder by folder, each
+/// folder's entries by name. It differs from plain text order only where a
+/// name extends a sibling folder's with a character below `/`: `k8s/x.yaml`
+/// comes before `k8s-old/x.yaml` and `k8s.yaml`, as the walk meets them.
+/// A scan writes findings out in the walk's order, so the report's order
+/// must be the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathOrder<'a>(pub &'a str);
+
+impl Ord for PathOrder<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Comparing component by component is comparing the text with `/`
+        // ranked below every other byte: where two paths first differ, a
+        // `/` means that one's component ended first.
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let rank = |byte: Option<&u8>| byte.map(|&b| if b == b'/' { 0 } else { u16::from(b) + 1 });
+        rank(a.get(common)).cmp(&rank(b.get(common)))
+    }
+}
+
+impl PartialOrd for PathOrder<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +225,43 @@ mod tests {
             author_date: String::new(),
         };
         assert_eq!(odd.short(), odd.commit);
+    }
+
+    #[test]
+    fn paths_order_folder_by_folder() {
+        let mut paths = vec![
+            "k8s.yaml",
+            "k8s-old/a.yaml",
+            "k8s/z.yaml",
+            "k8s",
+            "k8s/a/b.yaml",
+            "a",
+            "",
+        ];
+        paths.sort_by(|a, b| PathOrder(a).cmp(&PathOrder(b)));
+        assert_eq!(
+            paths,
+            [
+                "",
+                "a",
+                "k8s",
+                "k8s/a/b.yaml",
+                "k8s/z.yaml",
+                "k8s-old/a.yaml",
+                "k8s.yaml"
+            ]
+        );
+        let components = |p: &str| p.split('/').map(str::to_owned).collect::<Vec<_>>();
+        for a in &paths {
+            for b in &paths {
+                if !a.is_empty() && !b.is_empty() {
+                    assert_eq!(
+                        PathOrder(a).cmp(&PathOrder(b)),
+                        components(a).cmp(&components(b)),
+                        "{a} against {b}"
+                    );
+                }
+            }
+        }
     }
 }

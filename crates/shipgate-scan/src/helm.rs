@@ -188,6 +188,17 @@ fn chart_dirs(files: &[Discovered]) -> Vec<ChartDir<'_>> {
         .collect()
 }
 
+/// Whether rendering charts may need this file from the listing: a chart's
+/// `Chart.yaml`, or what may be one of its environment values files. Judged
+/// by name alone, before the charts are known, so it keeps a little more
+/// than [`environment_values`] takes.
+pub(crate) fn lists(display: &str) -> bool {
+    let mut parts = display.rsplit('/');
+    let name = parts.next().unwrap_or_default();
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    name == "Chart.yaml" || yaml && (name.starts_with("values") || parts.next() == Some("values"))
+}
+
 /// The environment values files of a chart, relative to its folder, sorted.
 pub fn environment_values(chart_dir: &str, files: &[Discovered]) -> Vec<String> {
     let mut found: Vec<String> = files
@@ -2179,6 +2190,19 @@ spec:
                 "values/dev.yaml"
             ]
         );
+        // The first walk of a scan keeps, by name, whatever the charts'
+        // rendering may take from the listing.
+        let listed: Vec<Discovered> = files
+            .iter()
+            .filter(|f| lists(&f.display))
+            .cloned()
+            .collect();
+        assert_eq!(
+            environment_values("charts/web", &listed),
+            environment_values("charts/web", &files)
+        );
+        assert!(chart_dirs(&listed).iter().any(|c| c.dir == "charts/web"));
+        assert!(!lists("charts/web/env/qa/other.yaml") && !lists("k8s/api.yaml"));
         assert_eq!(release_name("My_Chart"), "my-chart");
         assert_eq!(release_name("--"), "release");
     }

@@ -76,7 +76,7 @@ impl Default for KustomizeOptions {
     }
 }
 
-fn is_kustomization(display: &str) -> bool {
+pub(crate) fn is_kustomization(display: &str) -> bool {
     let name = display.rsplit('/').next().unwrap_or(display);
     KUSTOMIZATION_FILES.contains(&name)
 }

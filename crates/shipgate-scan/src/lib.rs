@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 use shipgate_core::Report;
@@ -87,139 +86,13 @@ pub struct WalkProblem {
     pub message: String,
 }
 
-/// Walks `roots` and classifies every file by name. Results are sorted so
-/// that every run reports in the same order.
+/// Walks `roots` and classifies every file by name, in the order of every
+/// report ([`PathOrder`](shipgate_core::PathOrder)). A scan walks instead,
+/// to hold no listing of the whole tree.
 pub fn discover(roots: &[PathBuf]) -> (Vec<Discovered>, Vec<WalkProblem>) {
-    let found = Mutex::new(Vec::new());
-    let problems = Mutex::new(Vec::new());
-    for root in roots {
-        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-        let mut builder = ignore::WalkBuilder::new(root);
-        builder
-            .hidden(false)
-            .git_ignore(true)
-            .git_exclude(true)
-            .git_global(false)
-            .require_git(false)
-            .follow_links(false)
-            .add_custom_ignore_filename(".shipgateignore")
-            .filter_entry(|entry| {
-                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir
-                    && entry.depth() > 0
-                    && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref()))
-            });
-        builder.build_parallel().run(|| {
-            let found = &found;
-            let problems = &problems;
-            let canonical_root = &canonical_root;
-            Box::new(move |entry| {
-                match entry {
-                    Ok(entry) => {
-                        let Some(file_type) = entry.file_type() else {
-                            return ignore::WalkState::Continue;
-                        };
-                        let path = entry.path();
-                        if file_type.is_symlink() {
-                            // A link is read only when it stays inside the tree
-                            // and points at a regular file.
-                            match path.canonicalize() {
-                                Ok(target)
-                                    if target.starts_with(canonical_root) && target.is_file() => {}
-                                Ok(_) => return ignore::WalkState::Continue,
-                                Err(err) => {
-                                    push(
-                                        problems,
-                                        WalkProblem {
-                                            display: display_path(path),
-                                            message: format!("cannot follow symbolic link: {err}"),
-                                        },
-                                    );
-                                    return ignore::WalkState::Continue;
-                                }
-                            }
-                        } else if !file_type.is_file() {
-                            return ignore::WalkState::Continue;
-                        }
-                        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                        push(
-                            found,
-                            Discovered::new(
-                                path.to_path_buf(),
-                                display_path(path),
-                                ArtifactKind::Text,
-                                size,
-                            ),
-                        );
-                    }
-                    Err(err) => push(
-                        problems,
-                        WalkProblem {
-                            display: err_path(&err).map_or_else(String::new, |p| display_path(&p)),
-                            message: err.to_string(),
-                        },
-                    ),
-                }
-                ignore::WalkState::Continue
-            })
-        });
-    }
-    let mut found = found.into_inner().unwrap_or_default();
-    let mut problems = problems.into_inner().unwrap_or_default();
-    found.sort_by(|a, b| a.display.cmp(&b.display));
-    found.dedup_by(|a, b| a.display == b.display);
-    found.shrink_to_fit();
-    problems.sort_by(|a, b| a.display.cmp(&b.display));
-    classify(&mut found);
-    (found, problems)
-}
-
-fn push<T>(list: &Mutex<Vec<T>>, item: T) {
-    if let Ok(mut list) = list.lock() {
-        list.push(item);
-    }
-}
-
-fn err_path(err: &ignore::Error) -> Option<PathBuf> {
-    match err {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            err_path(err)
-        }
-        ignore::Error::Loop { child, .. } => Some(child.clone()),
-        _ => None,
-    }
-}
-
-/// Files under a chart's `templates/` are Go templates and are classified
-/// apart; this needs the whole listing, since the walk may meet a template
-/// before its `Chart.yaml`.
-fn classify(found: &mut [Discovered]) {
-    let charts: HashSet<String> = found
-        .iter()
-        .filter_map(|f| f.display.strip_suffix("Chart.yaml"))
-        .filter(|dir| dir.is_empty() || dir.ends_with('/'))
-        .map(str::to_owned)
-        .collect();
-    for file in found.iter_mut() {
-        let in_templates = charts.iter().any(|chart| {
-            file.display
-                .strip_prefix(chart.as_str())
-                .is_some_and(|rest| rest.starts_with("templates/") || rest.starts_with("charts/"))
-        });
-        let in_chart_root = charts.iter().any(|chart| {
-            file.display
-                .strip_prefix(chart.as_str())
-                .is_some_and(|rest| !rest.contains('/'))
-        });
-        file.kind = ArtifactKind::from_path(&file.display, in_templates);
-        if in_chart_root && file.kind == ArtifactKind::Yaml {
-            let name = file.display.rsplit('/').next().unwrap_or("");
-            if name.starts_with("values") {
-                file.kind = ArtifactKind::HelmValues;
-            }
-        }
-    }
+    let mut walk = Walk::new(roots);
+    let found: Vec<Discovered> = walk.by_ref().collect();
+    (found, walk.into_problems())
 }
 
 /// `./k8s/api.yaml` and `k8s\api.yaml` are both shown as `k8s/api.yaml`.
@@ -268,6 +141,30 @@ fn check_file(engine: &Engine, file: &Discovered, consumed: &HashSet<&str>) -> F
 /// to keep every core busy, few enough that their findings are a small
 /// buffer rather than the whole tree's.
 const FILES_PER_BATCH: usize = 1024;
+
+/// Walks `roots` on a thread of its own, handing the files to `take`
+/// [`FILES_PER_BATCH`] at a time, so that the walk goes on while a batch is
+/// checked and holds no more than the next batch. Returns what could not be
+/// walked.
+fn walk_in_batches(roots: &[PathBuf], mut take: impl FnMut(Vec<Discovered>)) -> Vec<WalkProblem> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let walker = scope.spawn(move || {
+            let mut walk = Walk::new(roots);
+            loop {
+                let batch: Vec<Discovered> = walk.by_ref().take(FILES_PER_BATCH).collect();
+                if batch.is_empty() || sender.send(batch).is_err() {
+                    break;
+                }
+            }
+            walk.into_problems()
+        });
+        for batch in receiver {
+            take(batch);
+        }
+        walker.join().unwrap_or_default()
+    })
+}
 
 /// The roots that are whole projects, as displayed in paths: folders that
 /// hold `.git`, or a README (a project checked out without its history, or
@@ -326,9 +223,17 @@ pub fn scan_streaming(
     baseline: Option<&HashSet<String>>,
     options: &ScanOptions,
 ) -> ScanReport {
-    let (files, problems) = discover(roots);
-    crds::register(engine, &files);
-    let overlays = kustomize::render_overlays(roots, &files);
+    // A first walk reads the CustomResourceDefinitions, since a custom
+    // resource may come before its definition, and keeps the few files the
+    // renderings are found from.
+    let mut listed = Vec::new();
+    walk_in_batches(roots, |batch| {
+        crds::register(engine, &batch);
+        listed.extend(batch.into_iter().filter(|file| {
+            kustomize::is_kustomization(&file.display) || helm::lists(&file.display)
+        }));
+    });
+    let overlays = kustomize::render_overlays(roots, &listed);
     // A file an overlay rendered is judged in the overlay; one whose overlay
     // could not be rendered at all is still judged on its own.
     let consumed: HashSet<&str> = overlays
@@ -344,14 +249,13 @@ pub fn scan_streaming(
         Box::new(summaries::SummarySpill::new()),
     );
     let mut spill = FindingSpill::new();
-    // Files are discovered in path order and their findings lie in them, so
-    // writing batch after batch keeps the spill in the report's order.
-    for batch in files.chunks(FILES_PER_BATCH) {
-        let outcomes = check_files_rendering(engine, batch, &consumed);
-        for outcome in outcomes {
+    // The walk meets files in the report's order and their findings lie in
+    // them, so writing batch after batch keeps the spill in that order.
+    let problems = walk_in_batches(roots, |batch| {
+        for outcome in check_files_rendering(engine, &batch, &consumed) {
             spill.push(builder.add(outcome));
         }
-    }
+    });
     // Renderings and walk problems report on any path: they stay in memory
     // and are merged into the order when the report is read.
     let rendered: Vec<FileOutcome> = overlays
@@ -359,7 +263,7 @@ pub fn scan_streaming(
         .flat_map_iter(|overlay| kustomize::check_overlay(engine, overlay))
         .collect();
     let kube_version = engine.config().kube_version.to_string();
-    let charts = helm::render_charts(roots, &files, &options.helm, &kube_version);
+    let charts = helm::render_charts(roots, &listed, &options.helm, &kube_version);
     let charted: Vec<FileOutcome> = charts
         .par_iter()
         .flat_map_iter(|chart| helm::check_chart(engine, chart))
@@ -384,6 +288,8 @@ mod summaries;
 
 mod crds;
 pub mod sandbox;
+mod walk;
+pub use walk::Walk;
 
 #[cfg(test)]
 mod tests;

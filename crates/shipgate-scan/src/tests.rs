@@ -69,6 +69,41 @@ fn classifies_helm_charts_from_the_whole_listing() {
     assert!(found.contains(&("other/values.yaml".into(), ArtifactKind::Yaml)));
 }
 
+#[test]
+fn the_walk_meets_each_file_once_in_report_order() {
+    let dir = tree(&[
+        ("k8s.yaml", ""),
+        ("k8s-old/a.yaml", ""),
+        ("k8s/z.yaml", ""),
+        ("k8s/a/b.yaml", ""),
+        ("a", ""),
+    ]);
+    let root = dir.path().to_path_buf();
+    // Overlapping roots, as in `shipgate check . k8s`.
+    let (found, _) = discover(&[root.clone(), root.join("k8s"), root.clone()]);
+    let prefix = format!("{}/", display_path(&root));
+    let paths: Vec<&str> = found
+        .iter()
+        .map(|f| f.display.trim_start_matches(&prefix))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "a",
+            "k8s/a/b.yaml",
+            "k8s/z.yaml",
+            "k8s-old/a.yaml",
+            "k8s.yaml"
+        ]
+    );
+    assert!(
+        found
+            .windows(2)
+            .all(|w| shipgate_core::PathOrder(&w[0].display)
+                < shipgate_core::PathOrder(&w[1].display))
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn survives_symlink_loops_and_never_follows_links_out_of_the_tree() {
@@ -154,6 +189,11 @@ fn spilled_findings_match_the_report_held_in_memory() {
         ));
     }
     files.push(("k8s/secret.env".into(), "# shipgate:ignore\n".into()));
+    // Siblings whose names extend the folder's, which text order would put
+    // before it.
+    let broken = "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n";
+    files.push(("k8s-old/pod.yaml".into(), broken.into()));
+    files.push(("k8s.yaml".into(), broken.into()));
     let borrowed: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, c)| (p.as_str(), c.as_str()))
