@@ -7,7 +7,7 @@ use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream
 use shipgate_syntax::{LazyLineIndex, LineIndex};
 
 use crate::artifact::ArtifactKind;
-use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, Sink};
+use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, SetFacts, Sink};
 use crate::meta;
 use crate::registry::{Check, Selection, finding, registry};
 use crate::suppress::{self, Collector, Scope, Suppression};
@@ -530,6 +530,8 @@ pub struct ReportBuilder<'e> {
     /// Summaries of the objects read from files, which form one unit of
     /// relations; kept where the caller chose, until `finish` drains them.
     standalone: Option<Box<dyn SummaryStore + 'e>>,
+    /// Facts of the whole unit of files, for the groups it is judged in.
+    standalone_facts: SetFacts,
     /// Summaries of rendered objects, each rendering a unit of its own.
     rendered_objects: Vec<ObjectInfo>,
     suppressions_by_path: HashMap<String, Vec<Suppression>>,
@@ -563,6 +565,7 @@ impl<'e> ReportBuilder<'e> {
             baseline,
             report: Report::new(roots),
             standalone: Some(standalone),
+            standalone_facts: SetFacts::default(),
             rendered_objects: Vec::new(),
             suppressions_by_path: HashMap::new(),
             repo_files: Vec::new(),
@@ -584,6 +587,7 @@ impl<'e> ReportBuilder<'e> {
             if object.sources.is_some() {
                 self.rendered_objects.push(object);
             } else if let Some(standalone) = self.standalone.as_mut() {
+                self.standalone_facts.note(&object);
                 standalone.put(object);
             }
         }
@@ -705,8 +709,10 @@ impl<'e> ReportBuilder<'e> {
         let engine = self.engine;
         // The files that no rendering consumes form one unit of relations.
         // Their store hands them back a few namespaces at a time, and every
-        // relation rule stays within a namespace, so the findings are those
-        // of one pass over the whole unit once put in rule order.
+        // relation rule stays within a namespace but for what it must know
+        // of the whole unit (`SetFacts`, noted as summaries arrive), so the
+        // findings are those of one pass over the whole unit once put in
+        // rule order.
         // Each group's findings are settled as soon as its rules ran: an
         // object lies in one group, and with it every finding anchored on
         // it, so fingerprints and duplicates are those of one pass over the
@@ -717,10 +723,11 @@ impl<'e> ReportBuilder<'e> {
             .enumerate()
             .map(|(i, rule)| (rule.meta.id, i))
             .collect();
+        let facts = self.standalone_facts;
         let drained = match self.standalone.take() {
             Some(standalone) => standalone.drain(&mut |objects| {
                 let mut found = Vec::new();
-                run_relation_rules(engine, Cluster::new(objects), &mut found);
+                run_relation_rules(engine, Cluster::of_group(objects, facts), &mut found);
                 found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
                 self.settle_relations(Vec::new(), Vec::new(), found);
             }),

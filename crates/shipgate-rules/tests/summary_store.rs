@@ -109,6 +109,40 @@ fn namespaces_handed_back_apart_give_the_same_report() {
     );
 }
 
+/// A cluster-scoped policy lies in one group, and isolates the pods of
+/// every group.
+#[test]
+fn a_cluster_wide_policy_covers_namespaces_handed_back_apart() {
+    let engine = Engine::new(EngineConfig {
+        select: vec!["k8s/networkpolicy-missing".into()],
+        ..EngineConfig::default()
+    })
+    .expect("selection");
+    let report = |store: Option<Box<dyn SummaryStore + '_>>, with_policy: bool| {
+        let mut builder = match store {
+            Some(store) => ReportBuilder::with_store(&engine, vec![".".into()], None, store),
+            None => ReportBuilder::new(&engine, vec![".".into()], None),
+        };
+        let mut files = files();
+        if with_policy {
+            files.push((
+                "k8s/global.yaml".into(),
+                "apiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n\
+                 metadata:\n  name: default-deny\nspec:\n  selector: all()\n  types: [Ingress]\n"
+                    .into(),
+            ));
+        }
+        for (path, text) in files {
+            let settled = builder.add(engine.check_text(&path, &text, ArtifactKind::Yaml));
+            builder.keep(settled);
+        }
+        builder.finish().report.findings.len()
+    };
+    assert!(report(Some(Box::<OneNamespaceAtATime>::default()), false) >= 3);
+    assert_eq!(report(None, true), 0);
+    assert_eq!(report(Some(Box::<OneNamespaceAtATime>::default()), true), 0);
+}
+
 #[test]
 fn summaries_that_cannot_be_read_back_are_reported_not_skipped() {
     let engine = Engine::new(EngineConfig {

@@ -484,12 +484,46 @@ mod shared_str {
 pub struct Cluster {
     pub objects: Vec<ObjectInfo>,
     namespaces: BTreeMap<String, Vec<usize>>,
+    whole: SetFacts,
+}
+
+/// Policies that apply across namespaces by rules we do not evaluate.
+const CLUSTER_WIDE_POLICIES: &[&str] = &[
+    "GlobalNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+];
+
+/// What a relation rule must know of the whole deployed set beyond the
+/// namespaces it judges: a large set is judged a few namespaces at a time,
+/// and a cluster-scoped object lies in one group only.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SetFacts {
+    /// A cluster-wide network policy isolates pods in every namespace.
+    pub cluster_wide_network_policy: bool,
+}
+
+impl SetFacts {
+    pub fn note(&mut self, object: &ObjectInfo) {
+        self.cluster_wide_network_policy |= CLUSTER_WIDE_POLICIES.contains(&object.kind.as_str());
+    }
 }
 
 impl Cluster {
+    /// The whole set, or a group of whole namespaces of it whose facts are
+    /// taken from these objects alone.
     pub fn new(objects: Vec<ObjectInfo>) -> Self {
+        Cluster::of_group(objects, SetFacts::default())
+    }
+
+    /// A group of whole namespaces of a set whose facts are `whole`.
+    pub fn of_group(objects: Vec<ObjectInfo>, whole: SetFacts) -> Self {
         let mut namespaces: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut whole = whole;
         for (i, object) in objects.iter().enumerate() {
+            whole.note(object);
             namespaces
                 .entry(namespace_of(object).to_owned())
                 .or_default()
@@ -498,7 +532,13 @@ impl Cluster {
         Cluster {
             objects,
             namespaces,
+            whole,
         }
+    }
+
+    /// Facts of the whole set, whichever group this is.
+    pub fn whole(&self) -> SetFacts {
+        self.whole
     }
 
     pub fn namespaces(&self) -> impl Iterator<Item = &str> {

@@ -8,7 +8,7 @@ mod rules;
 mod sink;
 mod version;
 
-pub use cluster::{Cluster, LabelSelector, ObjectInfo, Workload, namespace_of};
+pub use cluster::{Cluster, LabelSelector, ObjectInfo, SetFacts, Workload, namespace_of};
 pub use model::{Container, ContainerKind, Object, PodSpec, WORKLOAD_KINDS};
 pub use sink::{ClusterSink, Sink};
 pub use version::KubeVersion;

@@ -763,21 +763,8 @@ spec:
     check: Check::Cluster(networkpolicy_missing),
 };
 
-/// Policies that apply across namespaces by rules we do not evaluate.
-const CLUSTER_WIDE_POLICIES: &[&str] = &[
-    "GlobalNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
-    "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy",
-    "ClusterNetworkPolicy",
-];
-
 fn networkpolicy_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
-    if cluster
-        .objects
-        .iter()
-        .any(|o| CLUSTER_WIDE_POLICIES.contains(&o.kind.as_str()))
-    {
+    if cluster.whole().cluster_wide_network_policy {
         return;
     }
     for ns in Namespace::all(cluster) {
