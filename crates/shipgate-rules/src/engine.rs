@@ -705,7 +705,14 @@ impl<'e> ReportBuilder<'e> {
 
     /// Runs the cross-object and repository rules over everything added,
     /// places their findings and the renderings', and completes the counts.
-    pub fn finish(mut self) -> Assembled {
+    pub fn finish(self) -> Assembled {
+        self.finish_with(None)
+    }
+
+    /// [`finish`](Self::finish), handing the settled findings of the
+    /// relations between files to `relations` as each group of namespaces is
+    /// judged, in no path order, instead of holding them in the report.
+    pub fn finish_with(mut self, mut relations: Option<&mut dyn FnMut(Settled)>) -> Assembled {
         let engine = self.engine;
         // The files that no rendering consumes form one unit of relations.
         // Their store hands them back a few namespaces at a time, and every
@@ -729,7 +736,11 @@ impl<'e> ReportBuilder<'e> {
                 let mut found = Vec::new();
                 run_relation_rules(engine, Cluster::of_group(objects, facts), &mut found);
                 found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
-                self.settle_relations(Vec::new(), Vec::new(), found);
+                let settled = self.settle_relations(Vec::new(), Vec::new(), found);
+                match relations.as_mut() {
+                    Some(relations) => relations(settled),
+                    None => self.keep(settled),
+                }
             }),
             None => Ok(()),
         };
@@ -773,7 +784,8 @@ impl<'e> ReportBuilder<'e> {
         drop(view);
         let rendered = std::mem::take(&mut self.rendered);
         let rendered_suppressed = std::mem::take(&mut self.rendered_suppressed);
-        self.settle_relations(rendered, rendered_suppressed, cross);
+        let settled = self.settle_relations(rendered, rendered_suppressed, cross);
+        self.keep(settled);
 
         let report = &mut self.report;
         report
@@ -798,13 +810,13 @@ impl<'e> ReportBuilder<'e> {
 
     /// Fingerprints the findings of whole-set rules (`cross`, anchored on
     /// their objects' logical addresses), places them after the renderings'
-    /// findings, suppresses, and keeps them.
+    /// findings, suppresses, and settles them.
     fn settle_relations(
         &mut self,
         rendered: Vec<Finding>,
         rendered_suppressed: Vec<SuppressedFinding>,
         mut cross: Vec<Finding>,
-    ) {
+    ) -> Settled {
         let mut seen = HashMap::new();
         for finding in &mut cross {
             let anchor = finding.location.logical.clone();
@@ -821,7 +833,7 @@ impl<'e> ReportBuilder<'e> {
             placed.place(finding, &self.suppressions_by_path, &mut settled);
         }
         self.settle(&mut settled);
-        self.keep(settled);
+        settled
     }
 }
 

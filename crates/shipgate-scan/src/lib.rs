@@ -275,7 +275,8 @@ pub fn scan_streaming(
         let settled = builder.add(outcome);
         builder.keep(settled);
     }
-    spill.seal(builder.finish())
+    let assembled = builder.finish_with(Some(&mut |settled| spill.push_unordered(settled)));
+    spill.seal(assembled)
 }
 
 pub mod helm;

@@ -1,6 +1,8 @@
 //! A scan's findings written to disk as files finish, so that peak memory
 //! holds what the cross-object rules read and not every finding of the tree.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -79,32 +81,108 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
     }
 }
 
-impl<T: DeserializeOwned> Sealed<T> {
-    fn for_each(&self, visit: &mut dyn FnMut(&T) -> io::Result<()>) -> io::Result<()> {
+impl<T: DeserializeOwned + Clone> Sealed<T> {
+    /// The values in the order they were written.
+    fn values(&self) -> io::Result<Values<'_, T>> {
         match self {
-            Sealed::Memory(values) => values.iter().try_for_each(visit),
+            Sealed::Memory(values) => Ok(Values::Memory(values.iter())),
             Sealed::Failed(err) => Err(io::Error::other(format!(
                 "cannot keep the findings in a temporary file: {err}"
             ))),
             Sealed::Disk { file, len } => {
                 let mut file = file;
                 file.seek(SeekFrom::Start(0))?;
-                let mut reader = BufReader::with_capacity(1 << 16, file);
-                let mut line = String::new();
-                for _ in 0..*len {
-                    line.clear();
-                    if reader.read_line(&mut line)? == 0 {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the temporary file of findings was cut short",
-                        ));
-                    }
-                    let value: T = serde_json::from_str(&line).map_err(io::Error::other)?;
-                    visit(&value)?;
-                }
-                Ok(())
+                Ok(Values::Disk {
+                    reader: BufReader::with_capacity(READ_BUFFER, file),
+                    left: *len,
+                    line: String::new(),
+                })
             }
         }
+    }
+}
+
+/// Each sealed spill is read through a buffer of this size; a report is read
+/// from a few of them at once.
+const READ_BUFFER: usize = 1 << 15;
+
+enum Values<'a, T> {
+    Memory(std::slice::Iter<'a, T>),
+    Disk {
+        reader: BufReader<&'a File>,
+        left: u64,
+        line: String,
+    },
+}
+
+impl<'a, T: DeserializeOwned + Clone> Iterator for Values<'a, T> {
+    type Item = io::Result<Cow<'a, T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Values::Memory(values) => values.next().map(|v| Ok(Cow::Borrowed(v))),
+            Values::Disk { left: 0, .. } => None,
+            Values::Disk { reader, left, line } => {
+                *left -= 1;
+                line.clear();
+                Some(match reader.read_line(line) {
+                    Ok(0) => {
+                        *left = 0;
+                        Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the temporary file of findings was cut short",
+                        ))
+                    }
+                    Ok(_) => serde_json::from_str(line)
+                        .map(Cow::Owned)
+                        .map_err(io::Error::other),
+                    Err(err) => Err(err),
+                })
+            }
+        }
+    }
+}
+
+/// Values that come in no useful order, held until enough have come and
+/// then written out sorted as one run of several, merged when read.
+struct Runs<T> {
+    held: Vec<T>,
+    runs: Vec<Sealed<T>>,
+    order: fn(&T, &T) -> Ordering,
+}
+
+/// Values held before they are written out as a run: a few megabytes of
+/// findings, and a few runs for a tree of a million files.
+const VALUES_PER_RUN: usize = if cfg!(test) { 100 } else { 2048 };
+
+impl<T: Serialize + DeserializeOwned> Runs<T> {
+    fn new(order: fn(&T, &T) -> Ordering) -> Self {
+        Runs {
+            held: Vec::new(),
+            runs: Vec::new(),
+            order,
+        }
+    }
+
+    fn push(&mut self, values: Vec<T>) {
+        self.held.extend(values);
+        if self.held.len() >= VALUES_PER_RUN {
+            self.held.sort_unstable_by(self.order);
+            let mut run = Spill::new();
+            for value in self.held.drain(..) {
+                run.push(value);
+            }
+            self.runs.push(run.seal());
+        }
+    }
+
+    /// The runs; the values of the last, short one stay in memory.
+    fn seal(mut self) -> Vec<Sealed<T>> {
+        if !self.held.is_empty() {
+            self.held.sort_unstable_by(self.order);
+            self.runs.push(Sealed::Memory(self.held));
+        }
+        self.runs
     }
 }
 
@@ -112,6 +190,9 @@ impl<T: DeserializeOwned> Sealed<T> {
 pub(crate) struct FindingSpill {
     findings: Spill<Finding>,
     suppressed: Spill<SuppressedFinding>,
+    /// The relation rules' findings, which come a few namespaces at a time.
+    relations: Runs<Finding>,
+    relations_suppressed: Runs<SuppressedFinding>,
 }
 
 impl FindingSpill {
@@ -119,6 +200,8 @@ impl FindingSpill {
         FindingSpill {
             findings: Spill::new(),
             suppressed: Spill::new(),
+            relations: Runs::new(|a, b| a.sort_key().cmp(&b.sort_key())),
+            relations_suppressed: Runs::new(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key())),
         }
     }
 
@@ -132,24 +215,35 @@ impl FindingSpill {
         }
     }
 
+    /// `settled` may come in any order.
+    pub(crate) fn push_unordered(&mut self, settled: Settled) {
+        self.relations.push(settled.findings);
+        self.relations_suppressed.push(settled.suppressed);
+    }
+
     pub(crate) fn seal(self, assembled: Assembled) -> ScanReport {
+        let mut findings = vec![self.findings.seal()];
+        findings.extend(self.relations.seal());
+        let mut suppressed = vec![self.suppressed.seal()];
+        suppressed.extend(self.relations_suppressed.seal());
         ScanReport {
             head: assembled.report,
             redactions: assembled.redactions,
-            findings: self.findings.seal(),
-            suppressed: self.suppressed.seal(),
+            findings,
+            suppressed,
         }
     }
 }
 
-/// The report of a scan: counts, files and rules in memory, the findings of
-/// each file on disk, the findings of renderings and cross-object rules in
-/// memory. It is read in canonical order through [`ReportView`].
+/// The report of a scan: counts, files and rules in memory, the findings on
+/// disk (each file's in one sorted run, the relation rules' in a few more),
+/// the findings of renderings and repository rules in memory. It is read in
+/// canonical order through [`ReportView`].
 pub struct ScanReport {
     head: Report,
     redactions: HashMap<String, Vec<SourceSpan>>,
-    findings: Sealed<Finding>,
-    suppressed: Sealed<SuppressedFinding>,
+    findings: Vec<Sealed<Finding>>,
+    suppressed: Vec<Sealed<SuppressedFinding>>,
 }
 
 impl ScanReport {
@@ -207,21 +301,87 @@ impl ReportView for ScanReport {
     }
 }
 
-/// Visits the spilled values and the held ones as one sequence in canonical
-/// order (`not_after(a, b)`: `a` may come before `b`); both are in that order
-/// already.
-fn merge<T: DeserializeOwned>(
-    spilled: &Sealed<T>,
+/// Visits the values of the sorted runs and the held ones as one sequence
+/// in canonical order (`not_after(a, b)`: `a` may come before `b`); each is
+/// in that order already.
+fn merge<T: DeserializeOwned + Clone>(
+    runs: &[Sealed<T>],
     held: &[T],
     not_after: impl Fn(&T, &T) -> bool,
     visit: &mut dyn FnMut(&T) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut held = held.iter().peekable();
-    spilled.for_each(&mut |value| {
-        while let Some(next) = held.next_if(|h| not_after(h, value)) {
-            visit(next)?;
+    let mut streams = runs
+        .iter()
+        .map(Sealed::values)
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut heads = Vec::with_capacity(streams.len());
+    for stream in &mut streams {
+        heads.push(stream.next().transpose()?);
+    }
+    let mut held = held.iter();
+    let mut held_next = held.next();
+    loop {
+        // Ties go to the held values, then to earlier runs, as a stable
+        // sort of everything would order them.
+        let mut first = held_next;
+        let mut from = None;
+        for (i, head) in heads.iter().enumerate() {
+            if let Some(value) = head.as_deref()
+                && first.is_none_or(|f| !not_after(f, value))
+            {
+                first = Some(value);
+                from = Some(i);
+            }
         }
-        visit(value)
-    })?;
-    held.try_for_each(visit)
+        let Some(value) = first else {
+            return Ok(());
+        };
+        visit(value)?;
+        match from {
+            None => held_next = held.next(),
+            Some(i) => heads[i] = streams[i].next().transpose()?,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_and_held_values_read_back_as_one_sorted_sequence() {
+        // Several runs on disk, a short one in memory, and held values.
+        let mut runs = Runs::new(|a: &u32, b: &u32| a.cmp(b));
+        let mut everything: Vec<u32> = Vec::new();
+        for chunk in 0..7u32 {
+            let values: Vec<u32> = (0..61)
+                .map(|i| (i * 7919 + chunk * 104_729) % 1000)
+                .collect();
+            everything.extend(&values);
+            runs.push(values);
+        }
+        let sealed = runs.seal();
+        assert!(
+            sealed
+                .iter()
+                .filter(|r| matches!(r, Sealed::Disk { .. }))
+                .count()
+                >= 3
+        );
+        assert!(matches!(sealed.last(), Some(Sealed::Memory(_))));
+        let held: Vec<u32> = (0..50).map(|i| i * 20).collect();
+        everything.extend(&held);
+        everything.sort_unstable();
+
+        let mut read = Vec::new();
+        for _ in 0..2 {
+            read.clear();
+            merge(&sealed, &held, |a, b| a <= b, &mut |v| {
+                read.push(*v);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(read, everything);
+        }
+    }
 }

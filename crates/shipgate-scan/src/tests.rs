@@ -175,13 +175,16 @@ fn a_file_root_is_checked_directly() {
 fn spilled_findings_match_the_report_held_in_memory() {
     let mut files = Vec::new();
     for i in 0..(FILES_PER_BATCH + 37) {
+        // Namespaces enough for the relation rules to be judged in several
+        // groups, whose findings are written in several runs.
+        let ns = i % 5;
         let manifest = format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  labels: {{app: a{i}}}\n\
-             spec:\n  containers:\n    - name: c\n      image: nginx\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  namespace: ns{ns}\n  \
+             labels: {{app: a{i}}}\nspec:\n  containers:\n    - name: c\n      image: nginx\n"
         );
         let service = format!(
-            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  \
-             selector: {{app: nothing{i}}}\n  ports: [{{port: 80}}]\n"
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: ns{ns}\n\
+             spec:\n  selector: {{app: nothing{i}}}\n  ports: [{{port: 80}}]\n"
         );
         files.push((
             format!("k8s/{i:05}.yaml"),
