@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use shipgate_rules::SummaryStore;
 use shipgate_rules::k8s::{ObjectInfo, namespace_of};
@@ -22,7 +22,10 @@ pub(crate) struct SummarySpill {
     /// later summary stays in memory.
     failed: bool,
     written: u64,
-    /// Byte ranges of each namespace's summaries, in the order they came.
+    /// Byte ranges of each namespace's summaries, in the order they came;
+    /// neighbouring summaries of a namespace (a file's objects, a folder's
+    /// files) share one range, so the index grows with the folders rather
+    /// than the objects.
     places: HashMap<String, Vec<(u64, u32)>>,
     /// Summaries that could not be written (no temporary file, a full
     /// disk): they cost memory, never a finding.
@@ -64,7 +67,14 @@ impl SummarySpill {
             Some(places) => places,
             None => self.places.entry(namespace.to_owned()).or_default(),
         };
-        places.push((self.written, len));
+        match places.last_mut() {
+            Some((start, run))
+                if *start + u64::from(*run) == self.written && run.checked_add(len).is_some() =>
+            {
+                *run += len;
+            }
+            _ => places.push((self.written, len)),
+        }
         self.written += u64::from(len);
         true
     }
@@ -96,10 +106,9 @@ impl SummaryStore for SummarySpill {
             namespaces.entry(namespace.clone()).or_default();
         }
         let mut group = Vec::new();
-        let mut bytes = Vec::new();
         for (namespace, places) in namespaces {
             if let Some(file) = file.as_mut() {
-                read_places(file, &places, &mut bytes, &mut group)?;
+                read_places(file, &places, &mut group)?;
             }
             group.extend(held.remove(&namespace).unwrap_or_default());
             if group.len() >= OBJECTS_PER_GROUP {
@@ -113,35 +122,20 @@ impl SummaryStore for SummarySpill {
     }
 }
 
-/// Reads the summaries at `places` into `out`, one read for each run of
-/// neighbouring records (a file's objects are written together).
+/// Reads the summaries at `places` into `out`, a range of neighbouring
+/// records at a time through a small buffer.
 fn read_places(
     file: &mut File,
     places: &[(u64, u32)],
-    bytes: &mut Vec<u8>,
     out: &mut Vec<ObjectInfo>,
 ) -> Result<(), String> {
-    let mut start = 0;
-    while start < places.len() {
-        let mut end = start + 1;
-        while end < places.len()
-            && places[end].0 == places[end - 1].0 + u64::from(places[end - 1].1)
-        {
-            end += 1;
-        }
-        let offset = places[start].0;
-        let len: usize = places[start..end].iter().map(|(_, l)| *l as usize).sum();
-        bytes.resize(len, 0);
+    for &(offset, len) in places {
         file.seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(bytes))
             .map_err(|err| err.to_string())?;
-        let mut at = 0;
-        for (_, record) in &places[start..end] {
-            let record = &bytes[at..at + *record as usize];
-            out.push(serde_json::from_slice(record).map_err(|err| err.to_string())?);
-            at += record.len();
+        let range = BufReader::with_capacity(1 << 16, Read::take(&mut *file, u64::from(len)));
+        for object in serde_json::Deserializer::from_reader(range).into_iter::<ObjectInfo>() {
+            out.push(object.map_err(|err| err.to_string())?);
         }
-        start = end;
     }
     Ok(())
 }
@@ -248,10 +242,15 @@ mod tests {
         for i in 0..20 {
             store.put(object(Some("small"), &format!("t{i}")));
         }
+        // Neighbours share one range of the index.
+        assert_eq!(store.places["big"].len(), 1);
+        store.put(object(Some("big"), "last"));
+        assert_eq!(store.places["big"].len(), 2);
         let groups = drained(store);
         assert_eq!(groups.len(), 2);
         assert!(groups[0].iter().all(|(n, _)| n == "big"));
-        assert_eq!(groups[0].len(), OBJECTS_PER_GROUP + 10);
+        assert_eq!(groups[0].last().map(|(_, o)| o.as_str()), Some("last"));
+        assert_eq!(groups[0].len(), OBJECTS_PER_GROUP + 11);
         assert!(groups[1].iter().all(|(n, _)| n == "small"));
     }
 
