@@ -73,11 +73,19 @@ fn files() -> Vec<(String, String)> {
 }
 
 fn report(store: Option<Box<dyn SummaryStore + '_>>, engine: &Engine) -> Report {
+    report_of(files(), store, engine)
+}
+
+fn report_of(
+    files: Vec<(String, String)>,
+    store: Option<Box<dyn SummaryStore + '_>>,
+    engine: &Engine,
+) -> Report {
     let mut builder = match store {
         Some(store) => ReportBuilder::with_store(engine, vec![".".into()], None, store),
         None => ReportBuilder::new(engine, vec![".".into()], None),
     };
-    for (path, text) in files() {
+    for (path, text) in files {
         let settled = builder.add(engine.check_text(&path, &text, ArtifactKind::Yaml));
         builder.keep(settled);
     }
@@ -119,10 +127,6 @@ fn a_cluster_wide_policy_covers_namespaces_handed_back_apart() {
     })
     .expect("selection");
     let report = |store: Option<Box<dyn SummaryStore + '_>>, with_policy: bool| {
-        let mut builder = match store {
-            Some(store) => ReportBuilder::with_store(&engine, vec![".".into()], None, store),
-            None => ReportBuilder::new(&engine, vec![".".into()], None),
-        };
         let mut files = files();
         if with_policy {
             files.push((
@@ -132,11 +136,7 @@ fn a_cluster_wide_policy_covers_namespaces_handed_back_apart() {
                     .into(),
             ));
         }
-        for (path, text) in files {
-            let settled = builder.add(engine.check_text(&path, &text, ArtifactKind::Yaml));
-            builder.keep(settled);
-        }
-        builder.finish().report.findings.len()
+        report_of(files, store, &engine).findings.len()
     };
     assert!(report(Some(Box::<OneNamespaceAtATime>::default()), false) >= 3);
     assert_eq!(report(None, true), 0);
