@@ -162,7 +162,10 @@ fn walk_in_batches(roots: &[PathBuf], mut take: impl FnMut(Vec<Discovered>)) -> 
         for batch in receiver {
             take(batch);
         }
-        walker.join().unwrap_or_default()
+        // A walk that died must not read as a tree that ended there.
+        walker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
 
