@@ -216,13 +216,6 @@ impl Scratch {
     }
 }
 
-#[cfg(test)]
-fn suite<'a>(suites: &'a mut BTreeMap<String, TestSuite>, rule: &str) -> &'a mut TestSuite {
-    suites
-        .entry(rule.to_owned())
-        .or_insert_with(|| TestSuite::new(rule))
-}
-
 fn plural(n: u64, word: &str) -> String {
     crate::text::count(n, word)
 }
@@ -362,6 +355,12 @@ fn plan_suite(plan: &shipgate_core::PlanVerdict) -> TestSuite {
 mod tests {
     use super::*;
     use shipgate_core::Location;
+
+    fn suite<'a>(suites: &'a mut BTreeMap<String, TestSuite>, rule: &str) -> &'a mut TestSuite {
+        suites
+            .entry(rule.to_owned())
+            .or_insert_with(|| TestSuite::new(rule))
+    }
 
     fn render_whole(view: &dyn ReportView, out: &mut dyn io::Write) -> io::Result<()> {
         let report = view.head();

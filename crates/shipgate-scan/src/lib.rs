@@ -293,7 +293,7 @@ mod summaries;
 mod crds;
 pub mod sandbox;
 mod walk;
-pub use walk::Walk;
+use walk::Walk;
 
 #[cfg(test)]
 mod tests;

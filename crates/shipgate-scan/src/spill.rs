@@ -200,8 +200,8 @@ impl FindingSpill {
         FindingSpill {
             findings: Spill::new(),
             suppressed: Spill::new(),
-            relations: Runs::new(|a, b| a.sort_key().cmp(&b.sort_key())),
-            relations_suppressed: Runs::new(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key())),
+            relations: Runs::new(finding_order),
+            relations_suppressed: Runs::new(suppressed_order),
         }
     }
 
@@ -276,12 +276,7 @@ impl ReportView for ScanReport {
     }
 
     fn each_finding(&self, visit: &mut dyn FnMut(&Finding) -> io::Result<()>) -> io::Result<()> {
-        merge(
-            &self.findings,
-            &self.head.findings,
-            |a, b| a.sort_key() <= b.sort_key(),
-            visit,
-        )
+        merge(&self.findings, &self.head.findings, finding_order, visit)
     }
 
     fn each_suppressed(
@@ -291,7 +286,7 @@ impl ReportView for ScanReport {
         merge(
             &self.suppressed,
             &self.head.suppressed,
-            |a, b| a.finding.sort_key() <= b.finding.sort_key(),
+            suppressed_order,
             visit,
         )
     }
@@ -301,13 +296,22 @@ impl ReportView for ScanReport {
     }
 }
 
+/// The canonical order of findings, which every run and the held ones
+/// follow.
+fn finding_order(a: &Finding, b: &Finding) -> Ordering {
+    a.sort_key().cmp(&b.sort_key())
+}
+
+fn suppressed_order(a: &SuppressedFinding, b: &SuppressedFinding) -> Ordering {
+    finding_order(&a.finding, &b.finding)
+}
+
 /// Visits the values of the sorted runs and the held ones as one sequence
-/// in canonical order (`not_after(a, b)`: `a` may come before `b`); each is
-/// in that order already.
+/// in `order`; each is in that order already.
 fn merge<T: DeserializeOwned + Clone>(
     runs: &[Sealed<T>],
     held: &[T],
-    not_after: impl Fn(&T, &T) -> bool,
+    order: fn(&T, &T) -> Ordering,
     visit: &mut dyn FnMut(&T) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut streams = runs
@@ -327,7 +331,7 @@ fn merge<T: DeserializeOwned + Clone>(
         let mut from = None;
         for (i, head) in heads.iter().enumerate() {
             if let Some(value) = head.as_deref()
-                && first.is_none_or(|f| !not_after(f, value))
+                && first.is_none_or(|f| order(f, value) == Ordering::Greater)
             {
                 first = Some(value);
                 from = Some(i);
@@ -351,7 +355,7 @@ mod tests {
     #[test]
     fn runs_and_held_values_read_back_as_one_sorted_sequence() {
         // Several runs on disk, a short one in memory, and held values.
-        let mut runs = Runs::new(|a: &u32, b: &u32| a.cmp(b));
+        let mut runs = Runs::new(u32::cmp);
         let mut everything: Vec<u32> = Vec::new();
         for chunk in 0..7u32 {
             let values: Vec<u32> = (0..61)
@@ -376,7 +380,7 @@ mod tests {
         let mut read = Vec::new();
         for _ in 0..2 {
             read.clear();
-            merge(&sealed, &held, |a, b| a <= b, &mut |v| {
+            merge(&sealed, &held, u32::cmp, &mut |v| {
                 read.push(*v);
                 Ok(())
             })

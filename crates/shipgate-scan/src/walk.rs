@@ -15,9 +15,9 @@ use shipgate_rules::ArtifactKind;
 use crate::{Discovered, SKIPPED_DIRS, WalkProblem, display_path};
 
 /// The files under some roots, each classified, in [`PathOrder`] and without
-/// repeats where roots overlap. Paths the walk could not enter are kept in
-/// [`problems`](Self::problems).
-pub struct Walk {
+/// repeats where roots overlap. Paths the walk could not enter are kept for
+/// [`into_problems`](Self::into_problems).
+pub(crate) struct Walk {
     trees: Vec<Tree>,
     /// Folders holding a `Chart.yaml`, as displayed with a trailing `/`.
     /// A folder's `Chart.yaml` comes before its `charts/`, `templates/` and
@@ -32,7 +32,6 @@ struct Tree {
     walk: ignore::Walk,
     canonical_root: PathBuf,
     next: Option<Discovered>,
-    done: bool,
 }
 
 impl Walk {
@@ -43,7 +42,6 @@ impl Walk {
                 walk: builder(root).build(),
                 canonical_root: root.canonicalize().unwrap_or_else(|_| root.clone()),
                 next: None,
-                done: false,
             })
             .collect();
         Walk {
@@ -52,11 +50,6 @@ impl Walk {
             last: None,
             problems: Vec::new(),
         }
-    }
-
-    /// What could not be walked so far.
-    pub fn problems(&self) -> &[WalkProblem] {
-        &self.problems
     }
 
     pub fn into_problems(self) -> Vec<WalkProblem> {
@@ -95,9 +88,9 @@ impl Iterator for Walk {
     fn next(&mut self) -> Option<Discovered> {
         loop {
             for tree in &mut self.trees {
-                if tree.next.is_none() && !tree.done {
+                // An ended walk keeps answering `None`.
+                if tree.next.is_none() {
                     tree.next = tree.advance(&mut self.problems);
-                    tree.done = tree.next.is_none();
                 }
             }
             let first = self
