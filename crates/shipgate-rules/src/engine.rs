@@ -7,7 +7,7 @@ use shipgate_syntax::yaml::{self, ErrorKind, Limits, NodeRef, Schema, YamlStream
 use shipgate_syntax::{LazyLineIndex, LineIndex};
 
 use crate::artifact::ArtifactKind;
-use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, SetFacts, Sink};
+use crate::k8s::{Cluster, ClusterSink, KubeVersion, Object, ObjectInfo, SetFacts, Sink, pieces};
 use crate::meta;
 use crate::registry::{Check, Selection, finding, registry};
 use crate::suppress::{self, Collector, Scope, Suppression};
@@ -532,6 +532,8 @@ pub struct ReportBuilder<'e> {
     standalone: Option<Box<dyn SummaryStore + 'e>>,
     /// Facts of the whole unit of files, for the groups it is judged in.
     standalone_facts: SetFacts,
+    /// A group of more objects than this is judged in pieces.
+    piece_objects: usize,
     /// Summaries of rendered objects, each rendering a unit of its own.
     rendered_objects: Vec<ObjectInfo>,
     suppressions_by_path: HashMap<String, Vec<Suppression>>,
@@ -566,6 +568,7 @@ impl<'e> ReportBuilder<'e> {
             report: Report::new(roots),
             standalone: Some(standalone),
             standalone_facts: SetFacts::default(),
+            piece_objects: OBJECTS_PER_PIECE,
             rendered_objects: Vec::new(),
             suppressions_by_path: HashMap::new(),
             repo_files: Vec::new(),
@@ -574,6 +577,14 @@ impl<'e> ReportBuilder<'e> {
             rule_ids: HashSet::new(),
             redactions: HashMap::new(),
         }
+    }
+
+    /// Judges a group of summaries of more than `objects` objects in pieces
+    /// of about that many (4,096 unless set): fewer holds less in memory
+    /// and reads the store more often.
+    pub fn with_pieces_of(mut self, objects: usize) -> Self {
+        self.piece_objects = objects.max(1);
+        self
     }
 
     /// Takes one outcome. A file's findings come back settled; a rendering's
@@ -731,16 +742,19 @@ impl<'e> ReportBuilder<'e> {
             .map(|(i, rule)| (rule.meta.id, i))
             .collect();
         let facts = self.standalone_facts;
+        let piece_objects = self.piece_objects;
         let drained = match self.standalone.take() {
-            Some(standalone) => standalone.drain(&mut |objects| {
-                let mut found = Vec::new();
-                run_relation_rules(engine, Cluster::of_group(objects, facts), &mut found);
-                found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
-                let settled = self.settle_relations(Vec::new(), Vec::new(), found);
-                match relations.as_mut() {
-                    Some(relations) => relations(settled),
-                    None => self.keep(settled),
-                }
+            Some(standalone) => standalone.drain(&mut |group| {
+                pieces::judge_group(group, facts, piece_objects, &mut |cluster| {
+                    let mut found = Vec::new();
+                    run_relation_rules(engine, cluster, &mut found);
+                    found.sort_by_key(|f| rank.get(f.rule.as_str()).copied().unwrap_or(usize::MAX));
+                    let settled = self.settle_relations(Vec::new(), Vec::new(), found);
+                    match relations.as_mut() {
+                        Some(relations) => relations(settled),
+                        None => self.keep(settled),
+                    }
+                })
             }),
             None => Ok(()),
         };
@@ -857,8 +871,41 @@ fn run_relation_rules(engine: &Engine, cluster: Cluster, findings: &mut Vec<Find
 /// groups and the groups come in namespace order.
 pub trait SummaryStore {
     fn put(&mut self, object: ObjectInfo);
-    /// Calls `visit` with every group; an error means summaries were lost.
-    fn drain(self: Box<Self>, visit: &mut dyn FnMut(Vec<ObjectInfo>)) -> Result<(), String>;
+    /// Calls `visit` with every group and stops at its first error; an
+    /// error means summaries were lost.
+    fn drain(
+        self: Box<Self>,
+        visit: &mut dyn FnMut(&mut dyn SummaryGroup) -> Result<(), String>,
+    ) -> Result<(), String>;
+}
+
+/// One group of a [`SummaryStore`]. A large group is read once whole, then
+/// a piece at a time (see [`pieces`](crate::k8s::pieces)).
+pub trait SummaryGroup {
+    /// How many summaries the group holds.
+    fn count(&self) -> usize;
+    /// Hands over every summary with its place, in the order they were put.
+    fn replay(&mut self, each: &mut dyn FnMut(SummaryPlace, ObjectInfo)) -> Result<(), String>;
+    /// Hands over the summaries at `places`, given by `replay`, in that order.
+    fn fetch(
+        &mut self,
+        places: &[SummaryPlace],
+        each: &mut dyn FnMut(ObjectInfo),
+    ) -> Result<(), String>;
+    /// Every summary at once; the group may be empty afterwards.
+    fn collect(&mut self) -> Result<Vec<ObjectInfo>, String> {
+        let mut objects = Vec::with_capacity(self.count());
+        self.replay(&mut |_, object| objects.push(object))?;
+        Ok(objects)
+    }
+}
+
+/// Where a store keeps one summary: what the numbers mean is the store's
+/// (a byte range of a file, a position in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryPlace {
+    pub at: u64,
+    pub len: u32,
 }
 
 /// The store of a small run: every summary in memory, handed back as one group.
@@ -870,11 +917,46 @@ impl SummaryStore for HeldSummaries {
         self.0.push(object);
     }
 
-    fn drain(self: Box<Self>, visit: &mut dyn FnMut(Vec<ObjectInfo>)) -> Result<(), String> {
-        if !self.0.is_empty() {
-            visit(self.0);
+    fn drain(
+        mut self: Box<Self>,
+        visit: &mut dyn FnMut(&mut dyn SummaryGroup) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        visit(&mut *self)
+    }
+}
+
+impl SummaryGroup for HeldSummaries {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn replay(&mut self, each: &mut dyn FnMut(SummaryPlace, ObjectInfo)) -> Result<(), String> {
+        for (at, object) in (0..).zip(&self.0) {
+            each(SummaryPlace { at, len: 0 }, object.clone());
         }
         Ok(())
+    }
+
+    fn fetch(
+        &mut self,
+        places: &[SummaryPlace],
+        each: &mut dyn FnMut(ObjectInfo),
+    ) -> Result<(), String> {
+        for place in places {
+            let object = usize::try_from(place.at)
+                .ok()
+                .and_then(|at| self.0.get(at))
+                .ok_or("a summary was asked for at a place the store never gave")?;
+            each(object.clone());
+        }
+        Ok(())
+    }
+
+    fn collect(&mut self) -> Result<Vec<ObjectInfo>, String> {
+        Ok(std::mem::take(&mut self.0))
     }
 }
 
@@ -892,6 +974,12 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
     }
     Ok(severities)
 }
+
+/// The most objects of a group judged at once: about 1.5 KB each with the
+/// rules' indexes, so a namespace of any size is judged in about 6 MB.
+/// Smaller pieces save little more, cost a second reading of more groups,
+/// and judge more namespaces in parts, which then go without suggestions.
+const OBJECTS_PER_PIECE: usize = 4096;
 
 const RENDERED_BY: &str = "deployed with this finding by this rendering";
 

@@ -24,6 +24,6 @@ pub mod workflows;
 pub use artifact::ArtifactKind;
 pub use engine::{
     Assembled, Engine, EngineConfig, FileOutcome, HeldSummaries, ReportBuilder, Settled,
-    SummaryStore,
+    SummaryGroup, SummaryPlace, SummaryStore,
 };
 pub use registry::{Check, RuleDef, registry};

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 
-use shipgate_rules::SummaryStore;
 use shipgate_rules::k8s::{ObjectInfo, namespace_of};
+use shipgate_rules::{SummaryGroup, SummaryPlace, SummaryStore};
 
 /// Namespaces are handed back together until a group holds this many
 /// objects: one namespace per group would run every relation rule once per
@@ -26,10 +27,12 @@ pub(crate) struct SummarySpill {
     /// neighbouring summaries of a namespace (a file's objects, a folder's
     /// files) share one range, so the index grows with the folders rather
     /// than the objects.
-    places: HashMap<String, Vec<(u64, u32)>>,
+    places: HashMap<String, Places>,
     /// Summaries that could not be written (no temporary file, a full
     /// disk): they cost memory, never a finding.
     held: HashMap<String, Vec<ObjectInfo>>,
+    /// Summaries per namespace, written or held.
+    counts: HashMap<String, usize>,
     buffer: Vec<u8>,
 }
 
@@ -43,6 +46,7 @@ impl SummarySpill {
             written: 0,
             places: HashMap::new(),
             held: HashMap::new(),
+            counts: HashMap::new(),
             buffer: Vec::new(),
         }
     }
@@ -82,6 +86,12 @@ impl SummarySpill {
 
 impl SummaryStore for SummarySpill {
     fn put(&mut self, object: ObjectInfo) {
+        match self.counts.get_mut(namespace_of(&object)) {
+            Some(count) => *count += 1,
+            None => {
+                self.counts.insert(namespace_of(&object).to_owned(), 1);
+            }
+        }
         if !self.write(&object) {
             self.held
                 .entry(namespace_of(&object).to_owned())
@@ -90,52 +100,148 @@ impl SummaryStore for SummarySpill {
         }
     }
 
-    fn drain(self: Box<Self>, visit: &mut dyn FnMut(Vec<ObjectInfo>)) -> Result<(), String> {
+    fn drain(
+        self: Box<Self>,
+        visit: &mut dyn FnMut(&mut dyn SummaryGroup) -> Result<(), String>,
+    ) -> Result<(), String> {
         let SummarySpill {
             writer,
-            places,
+            mut places,
             mut held,
+            counts,
             ..
         } = *self;
         let mut file = match writer.map(BufWriter::into_inner).transpose() {
             Ok(file) => file,
             Err(err) => return Err(err.error().to_string()),
         };
-        let mut namespaces: BTreeMap<String, Vec<(u64, u32)>> = places.into_iter().collect();
-        for namespace in held.keys() {
-            namespaces.entry(namespace.clone()).or_default();
-        }
-        let mut group = Vec::new();
-        for (namespace, places) in namespaces {
-            if let Some(file) = file.as_mut() {
-                read_places(file, &places, &mut group)?;
+        let namespaces: BTreeMap<String, usize> = counts.into_iter().collect();
+        let mut group = SpillGroup {
+            file: file.as_mut(),
+            namespaces: Vec::new(),
+            held: Vec::new(),
+            count: 0,
+        };
+        for (namespace, count) in namespaces {
+            let first_held = group.held.len();
+            group
+                .held
+                .extend(held.remove(&namespace).unwrap_or_default());
+            group.namespaces.push((
+                places.remove(&namespace).unwrap_or_default(),
+                first_held..group.held.len(),
+            ));
+            group.count += count;
+            if group.count >= OBJECTS_PER_GROUP {
+                visit(&mut group)?;
+                group.namespaces.clear();
+                group.held.clear();
+                group.count = 0;
             }
-            group.extend(held.remove(&namespace).unwrap_or_default());
-            if group.len() >= OBJECTS_PER_GROUP {
-                visit(std::mem::take(&mut group));
-            }
         }
-        if !group.is_empty() {
-            visit(group);
+        if group.count > 0 {
+            visit(&mut group)?;
         }
         Ok(())
     }
 }
 
-/// Reads the summaries at `places` into `out`, a range of neighbouring
-/// records at a time through a small buffer.
-fn read_places(
-    file: &mut File,
-    places: &[(u64, u32)],
-    out: &mut Vec<ObjectInfo>,
-) -> Result<(), String> {
-    for &(offset, len) in places {
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|err| err.to_string())?;
-        let range = BufReader::with_capacity(1 << 16, Read::take(&mut *file, u64::from(len)));
-        for object in serde_json::Deserializer::from_reader(range).into_iter::<ObjectInfo>() {
-            out.push(object.map_err(|err| err.to_string())?);
+/// Whole namespaces of a spill: where each one's summaries are on disk, and
+/// which of those held in memory are its own.
+struct SpillGroup<'f> {
+    file: Option<&'f mut File>,
+    namespaces: Vec<(Places, Range<usize>)>,
+    held: Vec<ObjectInfo>,
+    count: usize,
+}
+
+/// Byte ranges of summaries in the spill file.
+type Places = Vec<(u64, u32)>;
+
+impl SummaryGroup for SpillGroup<'_> {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn replay(&mut self, each: &mut dyn FnMut(SummaryPlace, ObjectInfo)) -> Result<(), String> {
+        for (places, held) in &self.namespaces {
+            if let Some(file) = self.file.as_deref_mut() {
+                for &(offset, len) in places {
+                    read_range(file, offset, len, each)?;
+                }
+            }
+            // Held summaries are placed by position, with no length: a
+            // record on disk is never empty.
+            for at in held.clone() {
+                each(
+                    SummaryPlace {
+                        at: at as u64,
+                        len: 0,
+                    },
+                    self.held[at].clone(),
+                );
+            }
         }
+        Ok(())
+    }
+
+    fn fetch(
+        &mut self,
+        places: &[SummaryPlace],
+        each: &mut dyn FnMut(ObjectInfo),
+    ) -> Result<(), String> {
+        let mut at = 0;
+        while at < places.len() {
+            let place = places[at];
+            if place.len == 0 {
+                let object = usize::try_from(place.at)
+                    .ok()
+                    .and_then(|at| self.held.get(at))
+                    .ok_or("a summary was asked for at a place the spill never gave")?;
+                each(object.clone());
+                at += 1;
+                continue;
+            }
+            // Neighbouring records are read as one range.
+            let (start, mut end) = (place.at, place.at + u64::from(place.len));
+            at += 1;
+            while let Some(next) = places.get(at).filter(|p| p.len > 0 && p.at == end) {
+                end += u64::from(next.len);
+                at += 1;
+            }
+            let file = self
+                .file
+                .as_deref_mut()
+                .ok_or("a summary was asked for on disk, and the spill has no file")?;
+            let len = u32::try_from(end - start).map_err(|err| err.to_string())?;
+            read_range(file, start, len, &mut |_, object| each(object))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the summaries of one range of the file through a small buffer,
+/// each with its own place.
+fn read_range(
+    file: &mut File,
+    offset: u64,
+    len: u32,
+    each: &mut dyn FnMut(SummaryPlace, ObjectInfo),
+) -> Result<(), String> {
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|err| err.to_string())?;
+    let range = BufReader::with_capacity(1 << 16, Read::take(&mut *file, u64::from(len)));
+    let mut records = serde_json::Deserializer::from_reader(range).into_iter::<ObjectInfo>();
+    let mut start = 0;
+    while let Some(object) = records.next() {
+        let object = object.map_err(|err| err.to_string())?;
+        let end = records.byte_offset();
+        let place = SummaryPlace {
+            at: offset + start as u64,
+            len: u32::try_from(end - start).map_err(|err| err.to_string())?,
+        };
+        start = end;
+        each(place, object);
     }
     Ok(())
 }
@@ -168,7 +274,8 @@ mod tests {
     fn drained(store: SummarySpill) -> Vec<Vec<(String, String)>> {
         let mut groups = Vec::new();
         Box::new(store)
-            .drain(&mut |objects| {
+            .drain(&mut |group| {
+                let objects = group.collect()?;
                 groups.push(
                     objects
                         .iter()
@@ -180,6 +287,7 @@ mod tests {
                         })
                         .collect(),
                 );
+                Ok(())
             })
             .unwrap();
         groups
@@ -225,7 +333,10 @@ mod tests {
         store.put(object(Some("shop"), "api"));
         let mut back = Vec::new();
         Box::new(store)
-            .drain(&mut |objects| back = objects)
+            .drain(&mut |group| {
+                back = group.collect()?;
+                Ok(())
+            })
             .unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].field("type").map(|(v, _)| v), Some("ClusterIP"));
@@ -267,5 +378,85 @@ mod tests {
                 ("shop".to_owned(), "a".to_owned())
             ]]
         );
+    }
+
+    /// A large group is read once with the places of its summaries, then
+    /// piece by piece from those places, in any order and from disk and
+    /// memory alike.
+    #[test]
+    fn summaries_are_fetched_again_from_their_places() {
+        let mut store = SummarySpill::new();
+        for i in 0..6 {
+            store.put(object(Some("shop"), &format!("s{i}")));
+        }
+        // A failed write keeps the later summaries in memory.
+        store.failed = true;
+        store.put(object(Some("shop"), "held"));
+        let mut fetched = Vec::new();
+        Box::new(store)
+            .drain(&mut |group| {
+                let mut places = Vec::new();
+                group.replay(&mut |place, object| places.push((place, object.name)))?;
+                assert_eq!(places.len(), 7);
+                // Neighbours, a gap, a record before its predecessor, and a held one.
+                let wanted = [1, 2, 4, 0, 6];
+                let asked: Vec<SummaryPlace> = wanted.iter().map(|i| places[*i].0).collect();
+                group.fetch(&asked, &mut |object| fetched.push(object.name))?;
+                let expected: Vec<_> = wanted.iter().map(|i| places[*i].1.clone()).collect();
+                assert_eq!(fetched, expected);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(fetched.len(), 5);
+    }
+
+    /// Judged in pieces read back from the spill, a tree gives the report
+    /// of one whose summaries are all held.
+    #[test]
+    fn pieces_read_from_the_spill_give_the_report_of_held_summaries() {
+        use shipgate_rules::{ArtifactKind, Engine, EngineConfig, ReportBuilder};
+
+        let engine = Engine::new(EngineConfig::default()).expect("defaults");
+        let mut files = Vec::new();
+        for i in 0..12 {
+            let namespace = ["shop", "ops"][i % 2];
+            let app = format!("app{}", i % 4);
+            files.push((
+                format!("k8s/{i}.yaml"),
+                format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web{i}, namespace: {namespace}}}\nspec:\n  replicas: {}\n  template:\n    metadata:\n      labels: {{app: {app}}}\n    spec:\n      containers: [{{name: app, image: app:1, ports: [{{name: http, containerPort: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{i}, namespace: {namespace}}}\nspec:\n  selector: {{app: {app}}}\n  ports: [{{port: 80, targetPort: {}}}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: pdb{i}, namespace: {namespace}}}\nspec:\n  minAvailable: {}\n  selector: {{matchLabels: {{app: app{}}}}}\n",
+                    i % 3,
+                    ["http", "grpc"][i % 2],
+                    i % 3,
+                    (i + 2) % 4
+                ),
+            ));
+        }
+        let report = |spill: bool| {
+            let roots = vec![".".to_owned()];
+            let mut builder = if spill {
+                ReportBuilder::with_store(&engine, roots, None, Box::new(SummarySpill::new()))
+                    .with_pieces_of(2)
+            } else {
+                ReportBuilder::new(&engine, roots, None)
+            };
+            for (path, text) in &files {
+                let settled = builder.add(engine.check_text(path, text, ArtifactKind::Yaml));
+                builder.keep(settled);
+            }
+            serde_json::to_value(builder.finish().report).expect("json")
+        };
+        let held = report(false);
+        let relations = held["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                let rule = f["rule"].as_str().unwrap_or_default();
+                rule.starts_with("k8s/pdb-") || rule.starts_with("k8s/service-")
+            })
+            .count();
+        assert!(relations >= 10, "relation findings to compare: {relations}");
+        assert_eq!(report(true), held);
     }
 }

@@ -485,6 +485,51 @@ pub struct Cluster {
     pub objects: Vec<ObjectInfo>,
     namespaces: BTreeMap<String, Vec<usize>>,
     whole: SetFacts,
+    /// Facts of each whole namespace, when these objects are a piece of
+    /// their namespaces; taken from the objects themselves otherwise.
+    namespace_facts: BTreeMap<String, NamespaceFacts>,
+}
+
+/// What a relation rule must know of a whole namespace when it is judged in
+/// pieces (see `pieces`): a piece holds every object related to its own, but
+/// a rule that stays silent in a namespace without workloads or Services, or
+/// that a namespace-wide policy satisfies, must see the namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespaceFacts {
+    pub workloads: bool,
+    /// A Service with a name, as an Ingress backend names it.
+    pub named_services: bool,
+    /// A NetworkPolicy that selects every pod of the namespace (an empty
+    /// selector), or whose selector we cannot read and take as covering.
+    pub policy_for_every_pod: bool,
+    /// The namespace's objects are all here, so a rule may search all of
+    /// them (for the closest match of a selector that selects nothing).
+    pub whole: bool,
+}
+
+impl Default for NamespaceFacts {
+    fn default() -> Self {
+        NamespaceFacts {
+            workloads: false,
+            named_services: false,
+            policy_for_every_pod: false,
+            whole: true,
+        }
+    }
+}
+
+impl NamespaceFacts {
+    pub fn note(&mut self, object: &ObjectInfo) {
+        self.workloads |= object.workload.is_some();
+        self.named_services |= object.kind == "Service" && object.name.is_some();
+        self.policy_for_every_pod |= is_network_policy(object)
+            && object.selector.as_deref().is_none_or(|(s, _)| s.is_empty());
+    }
+}
+
+/// Policies that select pods of their own namespace by labels.
+pub(crate) fn is_network_policy(object: &ObjectInfo) -> bool {
+    object.kind == "NetworkPolicy" || object.kind == "CiliumNetworkPolicy"
 }
 
 /// Policies that apply across namespaces by rules we do not evaluate.
@@ -521,19 +566,47 @@ impl Cluster {
     /// A group of whole namespaces of a set whose facts are `whole`.
     pub fn of_group(objects: Vec<ObjectInfo>, whole: SetFacts) -> Self {
         let mut namespaces: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut namespace_facts: BTreeMap<String, NamespaceFacts> = BTreeMap::new();
         let mut whole = whole;
         for (i, object) in objects.iter().enumerate() {
             whole.note(object);
-            namespaces
-                .entry(namespace_of(object).to_owned())
+            let namespace = namespace_of(object);
+            namespace_facts
+                .entry(namespace.to_owned())
                 .or_default()
-                .push(i);
+                .note(object);
+            namespaces.entry(namespace.to_owned()).or_default().push(i);
         }
         Cluster {
             objects,
             namespaces,
             whole,
+            namespace_facts,
         }
+    }
+
+    /// A piece of a group: objects closed under every relation the rules
+    /// judge, from namespaces whose facts are `namespace_facts`.
+    pub fn of_piece(
+        objects: Vec<ObjectInfo>,
+        whole: SetFacts,
+        namespace_facts: &BTreeMap<String, NamespaceFacts>,
+    ) -> Self {
+        let mut cluster = Cluster::of_group(objects, whole);
+        for (namespace, facts) in &mut cluster.namespace_facts {
+            if let Some(whole_namespace) = namespace_facts.get(namespace) {
+                *facts = *whole_namespace;
+            }
+        }
+        cluster
+    }
+
+    /// Facts of the whole `namespace`, whichever piece of it this is.
+    pub fn namespace_facts(&self, namespace: &str) -> NamespaceFacts {
+        self.namespace_facts
+            .get(namespace)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Facts of the whole set, whichever group this is.

@@ -3,12 +3,15 @@
 
 mod cluster;
 mod model;
+pub mod pieces;
 pub mod quantity;
 mod rules;
 mod sink;
 mod version;
 
-pub use cluster::{Cluster, LabelSelector, ObjectInfo, SetFacts, Workload, namespace_of};
+pub use cluster::{
+    Cluster, LabelSelector, NamespaceFacts, ObjectInfo, SetFacts, Workload, namespace_of,
+};
 pub use model::{Container, ContainerKind, Object, PodSpec, WORKLOAD_KINDS};
 pub use sink::{ClusterSink, Sink};
 pub use version::KubeVersion;

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use shipgate_core::{Alias, Category, Example, RuleMeta, Severity, Tool};
 
-use crate::k8s::{Cluster, ClusterSink, LabelSelector, ObjectInfo, Workload};
+use crate::k8s::cluster::is_network_policy;
+use crate::k8s::{Cluster, ClusterSink, LabelSelector, NamespaceFacts, ObjectInfo, Workload};
 use crate::{Check, RuleDef};
 
 pub(super) const RULES: &[RuleDef] = &[
@@ -136,6 +137,7 @@ fn pdb_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
 /// rules stay near-linear on very large scans.
 struct Namespace<'a> {
     name: &'a str,
+    facts: NamespaceFacts,
     objects: Vec<&'a ObjectInfo>,
     workloads: Vec<(&'a ObjectInfo, &'a Workload)>,
     by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
@@ -172,6 +174,7 @@ impl<'a> Namespace<'a> {
         }
         Namespace {
             name,
+            facts: cluster.namespace_facts(name),
             objects,
             workloads,
             by_label,
@@ -255,8 +258,9 @@ impl<'a> Namespace<'a> {
             }
             (exact, near, Reverse(edits))
         };
+        // Only a whole namespace holds every candidate.
         let left = self.suggestions_left.get();
-        if left < self.workloads.len() {
+        if !self.facts.whole || left < self.workloads.len() {
             return None;
         }
         self.suggestions_left.set(left - self.workloads.len());
@@ -607,7 +611,7 @@ spec:
 
 fn pdb_selects_nothing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
     for ns in Namespace::all(cluster) {
-        if ns.workloads.is_empty() {
+        if !ns.facts.workloads {
             continue;
         }
         for pdb in ns.of_kind("PodDisruptionBudget") {
@@ -768,22 +772,18 @@ fn networkpolicy_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
         return;
     }
     for ns in Namespace::all(cluster) {
+        // An empty selector selects every pod of the namespace; a missing
+        // one is Calico's expression syntax, which we take as covering
+        // rather than guess.
+        if ns.facts.policy_for_every_pod {
+            continue;
+        }
         let mut covered = vec![false; ns.workloads.len()];
-        for policy in ns
-            .objects
-            .iter()
-            .filter(|o| o.kind == "NetworkPolicy" || o.kind == "CiliumNetworkPolicy")
-        {
-            match policy.selector.as_deref() {
-                // An empty selector selects every pod of the namespace; a
-                // missing one is Calico's expression syntax, which we take
-                // as covering rather than guess.
-                Some((selector, _)) if !selector.is_empty() => {
-                    for i in ns.selected(selector) {
-                        covered[i] = true;
-                    }
+        for policy in ns.objects.iter().filter(|o| is_network_policy(o)) {
+            if let Some((selector, _)) = policy.selector.as_deref() {
+                for i in ns.selected(selector) {
+                    covered[i] = true;
                 }
-                _ => covered.iter_mut().for_each(|c| *c = true),
             }
         }
         for (i, (object, _)) in ns.workloads.iter().enumerate() {
@@ -903,7 +903,7 @@ spec:
 
 fn service_selects_nothing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
     for ns in Namespace::all(cluster) {
-        if ns.workloads.is_empty() {
+        if !ns.facts.workloads {
             continue;
         }
         for service in ns.of_kind("Service") {
@@ -1180,13 +1180,13 @@ spec:
 
 fn ingress_service_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
     for ns in Namespace::all(cluster) {
+        if !ns.facts.named_services {
+            continue;
+        }
         let services: HashSet<&str> = ns
             .of_kind("Service")
             .filter_map(|s| s.name.as_deref())
             .collect();
-        if services.is_empty() {
-            continue;
-        }
         for ingress in ns.of_kind("Ingress") {
             for reference in ingress.references.iter().filter(|r| r.kind == "Service") {
                 if services.contains(reference.name.as_str()) {
@@ -1302,7 +1302,7 @@ spec:
 
 fn hpa_target_missing(cluster: &Cluster, sink: &mut ClusterSink<'_>) {
     for ns in Namespace::all(cluster) {
-        if ns.workloads.is_empty() {
+        if !ns.facts.workloads {
             continue;
         }
         let present: HashSet<(&str, &str)> = ns
