@@ -5,10 +5,10 @@
 //! the objects of the name it gives, an object to the others of its name.
 //! The connected sets are packed into pieces of a bounded size, and each
 //! piece is read back from the store and judged on its own. Memory then
-//! holds one piece and a few words per object (its place in the store, the
-//! keys that join it), however large a namespace grows. What a rule must
-//! know of the whole namespace travels with each piece as
-//! [`NamespaceFacts`].
+//! holds one piece and about a hundred bytes per object of the group (its
+//! place in the store, the keys that join it), instead of the whole group at
+//! well over a kilobyte per object. What a rule must know of the whole
+//! namespace travels with each piece as [`NamespaceFacts`].
 //!
 //! Joins are made through 64-bit hashes: two keys that collide join sets
 //! that did not need joining, which costs memory, never a finding.
