@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use shipgate_core::Report;
 use shipgate_rules::k8s::{ObjectInfo, namespace_of};
 use shipgate_rules::{
-    ArtifactKind, Engine, EngineConfig, ReportBuilder, SummaryGroup, SummaryPlace, SummaryStore,
+    ArtifactKind, Engine, EngineConfig, HeldSummaries, ReportBuilder, SummaryGroup, SummaryStore,
 };
 
 #[derive(Default)]
@@ -26,33 +26,9 @@ impl SummaryStore for OneNamespaceAtATime {
         visit: &mut dyn FnMut(&mut dyn SummaryGroup) -> Result<(), String>,
     ) -> Result<(), String> {
         for (_, objects) in self.0 {
-            visit(&mut Objects(objects))?;
-        }
-        Ok(())
-    }
-}
-
-struct Objects(Vec<ObjectInfo>);
-
-impl SummaryGroup for Objects {
-    fn count(&self) -> usize {
-        self.0.len()
-    }
-
-    fn replay(&mut self, each: &mut dyn FnMut(SummaryPlace, ObjectInfo)) -> Result<(), String> {
-        for (at, object) in (0..).zip(&self.0) {
-            each(SummaryPlace { at, len: 0 }, object.clone());
-        }
-        Ok(())
-    }
-
-    fn fetch(
-        &mut self,
-        places: &[SummaryPlace],
-        each: &mut dyn FnMut(ObjectInfo),
-    ) -> Result<(), String> {
-        for place in places {
-            each(self.0[place.at as usize].clone());
+            let mut group = HeldSummaries::default();
+            objects.into_iter().for_each(|o| group.put(o));
+            visit(&mut group)?;
         }
         Ok(())
     }
