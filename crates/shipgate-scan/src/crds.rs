@@ -15,10 +15,15 @@ const SCHEMA_RULES: &[&str] = &[
     "k8s/unknown-kind",
 ];
 
+/// Whether the run validates objects against schemas.
+pub(crate) fn validated(engine: &Engine) -> bool {
+    SCHEMA_RULES.iter().any(|rule| engine.is_enabled(rule))
+}
+
 /// Adds every CRD of the discovered YAML files to the engine's schemas.
 /// Unreadable or malformed files are left to the check itself to report.
 pub(crate) fn register(engine: &Engine, files: &[Discovered]) -> usize {
-    if !SCHEMA_RULES.iter().any(|rule| engine.is_enabled(rule)) {
+    if !validated(engine) {
         return 0;
     }
     let max = engine.config().max_file_size;

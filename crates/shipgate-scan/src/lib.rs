@@ -226,6 +226,7 @@ pub fn scan_streaming(
     baseline: Option<&HashSet<String>>,
     options: &ScanOptions,
 ) -> ScanReport {
+    rayon::spawn(Engine::warm_up(crds::validated(engine)));
     // A first walk reads the CustomResourceDefinitions, since a custom
     // resource may come before its definition, and keeps the few files the
     // renderings are found from.

@@ -275,6 +275,11 @@ pub(crate) fn specs() -> impl Iterator<Item = &'static Spec> {
     GROUPS.iter().flat_map(|group| group.iter())
 }
 
+/// Builds the automaton every file's search uses.
+pub(crate) fn warm_up() {
+    let _ = scanner();
+}
+
 /// Searches one file's text for credentials and appends a finding per
 /// credential found. `findings` may already hold the file's other findings:
 /// a credential another secrets rule reported at the same place (a
