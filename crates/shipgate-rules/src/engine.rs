@@ -923,6 +923,30 @@ pub struct SummaryPlace {
     pub len: u32,
 }
 
+impl SummaryPlace {
+    /// The place of a summary a store holds in memory, at `position`: it has
+    /// no length, since a record on disk is never empty.
+    pub fn held(position: usize) -> Self {
+        SummaryPlace {
+            at: position as u64,
+            len: 0,
+        }
+    }
+
+    pub fn is_held(self) -> bool {
+        self.len == 0
+    }
+
+    /// The summary this place names among those `held` in memory.
+    pub fn held_in(self, held: &[ObjectInfo]) -> Result<&ObjectInfo, String> {
+        usize::try_from(self.at)
+            .ok()
+            .filter(|_| self.is_held())
+            .and_then(|at| held.get(at))
+            .ok_or_else(|| "a summary was asked for at a place the store never gave".to_owned())
+    }
+}
+
 /// The store of a small run: every summary in memory, handed back as one group.
 #[derive(Default)]
 pub struct HeldSummaries(Vec<ObjectInfo>);
@@ -949,8 +973,8 @@ impl SummaryGroup for HeldSummaries {
     }
 
     fn replay(&mut self, each: &mut dyn FnMut(SummaryPlace, ObjectInfo)) -> Result<(), String> {
-        for (at, object) in (0..).zip(&self.0) {
-            each(SummaryPlace { at, len: 0 }, object.clone());
+        for (at, object) in self.0.iter().enumerate() {
+            each(SummaryPlace::held(at), object.clone());
         }
         Ok(())
     }
@@ -961,11 +985,7 @@ impl SummaryGroup for HeldSummaries {
         each: &mut dyn FnMut(ObjectInfo),
     ) -> Result<(), String> {
         for place in places {
-            let object = usize::try_from(place.at)
-                .ok()
-                .and_then(|at| self.0.get(at))
-                .ok_or("a summary was asked for at a place the store never gave")?;
-            each(object.clone());
+            each(place.held_in(&self.0)?.clone());
         }
         Ok(())
     }

@@ -170,16 +170,8 @@ impl SummaryGroup for SpillGroup<'_> {
                     read_range(file, offset, len, each)?;
                 }
             }
-            // Held summaries are placed by position, with no length: a
-            // record on disk is never empty.
             for at in held.clone() {
-                each(
-                    SummaryPlace {
-                        at: at as u64,
-                        len: 0,
-                    },
-                    self.held[at].clone(),
-                );
+                each(SummaryPlace::held(at), self.held[at].clone());
             }
         }
         Ok(())
@@ -193,19 +185,15 @@ impl SummaryGroup for SpillGroup<'_> {
         let mut at = 0;
         while at < places.len() {
             let place = places[at];
-            if place.len == 0 {
-                let object = usize::try_from(place.at)
-                    .ok()
-                    .and_then(|at| self.held.get(at))
-                    .ok_or("a summary was asked for at a place the spill never gave")?;
-                each(object.clone());
+            if place.is_held() {
+                each(place.held_in(&self.held)?.clone());
                 at += 1;
                 continue;
             }
             // Neighbouring records are read as one range.
             let (start, mut end) = (place.at, place.at + u64::from(place.len));
             at += 1;
-            while let Some(next) = places.get(at).filter(|p| p.len > 0 && p.at == end) {
+            while let Some(next) = places.get(at).filter(|p| !p.is_held() && p.at == end) {
                 end += u64::from(next.len);
                 at += 1;
             }
