@@ -167,6 +167,7 @@ impl Plan {
         let mut pieces: Vec<Vec<SummaryPlace>> = Vec::new();
         let mut filled = 0usize;
         let mut current = None;
+        let mut namespace_starts_piece = false;
         for (object, (place, namespace)) in
             joins.places.into_iter().zip(joins.namespace_at).enumerate()
         {
@@ -174,17 +175,19 @@ impl Plan {
             if current != Some(namespace) {
                 current = Some(namespace);
                 let count = namespaces[namespace].2;
-                if filled > 0 && filled + count > piece_objects && count <= piece_objects {
-                    filled = usize::MAX;
-                }
+                namespace_starts_piece =
+                    filled > 0 && filled + count > piece_objects && count <= piece_objects;
             }
             let set = sets.find(object as u32) as usize;
             if piece_of_set[set] == u32::MAX {
                 let size = sets.size[set] as usize;
-                if pieces.is_empty() || (filled > 0 && filled.saturating_add(size) > piece_objects)
+                if pieces.is_empty()
+                    || namespace_starts_piece
+                    || (filled > 0 && filled + size > piece_objects)
                 {
                     pieces.push(Vec::new());
                     filled = 0;
+                    namespace_starts_piece = false;
                 }
                 filled += size;
                 piece_of_set[set] = (pieces.len() - 1) as u32;
