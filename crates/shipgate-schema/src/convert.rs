@@ -5,10 +5,8 @@
 //! stays a string and is rejected, `enabled: yes` becomes `true`, and a float
 //! with no fraction such as `3.0` is written as the integer `3`.
 
-use std::hash::{Hash, Hasher};
-
 use serde_json::{Map, Number, Value};
-use shipgate_syntax::yaml::{NodeKind, NodeRef, Resolved, ScalarStyle, Schema};
+use shipgate_syntax::yaml::{NodeKind, NodeRef, Resolved};
 
 /// Deeper trees are cut off: the YAML loader refuses them long before this.
 const MAX_DEPTH: usize = 256;
@@ -67,54 +65,6 @@ fn number(f: f64) -> Option<Number> {
         return Some(Number::from(f as i64));
     }
     Number::from_f64(f)
-}
-
-/// A hash of everything the JSON form of `node` depends on, computed
-/// without building it.
-pub fn content_hash(node: NodeRef<'_>) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    hasher.write_u8(match node.stream().schema() {
-        Schema::Yaml11 => 11,
-        Schema::Yaml12 => 12,
-    });
-    hash_node(node, &mut hasher, 0);
-    hasher.finish()
-}
-
-fn hash_node(node: NodeRef<'_>, hasher: &mut impl Hasher, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match node.kind() {
-        NodeKind::Scalar => {
-            hasher.write_u8(0);
-            hasher.write_u8(match node.style() {
-                Some(ScalarStyle::Plain) => 0,
-                Some(ScalarStyle::SingleQuoted) => 1,
-                Some(ScalarStyle::DoubleQuoted) => 2,
-                Some(ScalarStyle::Literal) => 3,
-                Some(ScalarStyle::Folded) => 4,
-                None => 5,
-            });
-            node.tag().hash(hasher);
-            node.scalar_text().hash(hasher);
-        }
-        NodeKind::Seq => {
-            hasher.write_u8(1);
-            hasher.write_usize(node.len());
-            for item in node.items() {
-                hash_node(item, hasher, depth + 1);
-            }
-        }
-        NodeKind::Map => {
-            hasher.write_u8(2);
-            hasher.write_usize(node.len());
-            for (key, value) in node.entries() {
-                hash_node(key, hasher, depth + 1);
-                hash_node(value, hasher, depth + 1);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

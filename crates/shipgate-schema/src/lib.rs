@@ -180,14 +180,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The last object validated on this thread. The rules that report schema
 /// errors each ask about the same object in turn; validating it once is
-/// enough. The key is a hash of the object's content (not its address, which
-/// a later file may reuse), and spans are always taken from the node asked
-/// about, so a repeat answers exactly as a fresh validation would.
+/// enough. The key is the node's identity (not its address, which a later
+/// file may reuse), and spans are always taken from the node asked about, so
+/// a repeat answers exactly as a fresh validation would.
 struct Memo {
     set: u64,
     generation: u64,
     release: Release,
-    content: u64,
+    node: (u64, u32),
     outcome: Option<Vec<RawError>>,
 }
 
@@ -211,14 +211,14 @@ impl SchemaSet {
     /// older one the oldest.
     pub fn validate(&self, object: NodeRef<'_>, release: impl Into<Release>) -> Validation {
         let release = release.into();
-        let content = convert::content_hash(object);
+        let node = object.identity();
         let generation = self.generation.load(Ordering::Acquire);
         let cached = MEMO.with(|memo| {
             memo.borrow().as_ref().and_then(|m| {
                 (m.set == self.id
                     && m.generation == generation
                     && m.release == release
-                    && m.content == content)
+                    && m.node == node)
                     .then(|| m.outcome.clone())
             })
         });
@@ -231,7 +231,7 @@ impl SchemaSet {
                         set: self.id,
                         generation,
                         release,
-                        content,
+                        node,
                         outcome: outcome.clone(),
                     });
                 });

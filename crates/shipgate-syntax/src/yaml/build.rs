@@ -375,6 +375,7 @@ impl YamlStream {
             strings: String::new(),
             schema,
             sources,
+            serial: super::next_serial(),
         };
         for document in documents {
             let span = document.span;

@@ -63,6 +63,7 @@ pub fn parse(text: &str, schema: Schema, limits: Limits) -> YamlStream {
         strings,
         schema,
         sources: Vec::new(),
+        serial: super::next_serial(),
     }
 }
 

@@ -102,6 +102,15 @@ pub struct YamlStream {
     /// The files of a stream built from several (see [`YamlStream::origin`]),
     /// in order of base; empty for a stream parsed from one file.
     pub sources: Vec<Source>,
+    /// Unique among the streams the process built (a clone shares it, and
+    /// its content: a stream never changes once built).
+    serial: u64,
+}
+
+/// Numbers each stream built, for [`NodeRef::identity`].
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl YamlStream {
@@ -326,6 +335,13 @@ impl<'a> NodeRef<'a> {
 
     pub fn stream(&self) -> &'a YamlStream {
         self.stream
+    }
+
+    /// Names this node among every node of the process: two references with
+    /// the same identity are the same node, with the same content. Unlike an
+    /// address, it is never reused by a later stream.
+    pub fn identity(&self) -> (u64, NodeId) {
+        (self.stream.serial, self.id)
     }
 }
 
