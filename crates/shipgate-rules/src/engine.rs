@@ -113,6 +113,14 @@ impl Engine {
         }
     }
 
+    /// Tells schema validation which workload kinds the run will meet, so
+    /// that their schemas are compiled together (see
+    /// [`SchemaSet::expect_workloads`](shipgate_schema::SchemaSet::expect_workloads)).
+    pub fn expect_workloads(&self, kinds: shipgate_schema::WorkloadKinds) {
+        let version = self.config.kube_version;
+        shipgate_schema::SchemaSet::expect_workloads(kinds, (version.major, version.minor));
+    }
+
     /// A file the caller could not read, or chose not to.
     pub fn skipped(&self, path: &str, rule: &str, message: impl Into<String>) -> FileOutcome {
         let mut outcome = FileOutcome {

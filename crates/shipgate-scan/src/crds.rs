@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 use shipgate_rules::{ArtifactKind, Engine};
+use shipgate_schema::WorkloadKinds;
 
 use crate::Discovered;
 
@@ -20,11 +21,12 @@ pub(crate) fn validated(engine: &Engine) -> bool {
     SCHEMA_RULES.iter().any(|rule| engine.is_enabled(rule))
 }
 
-/// Adds every CRD of the discovered YAML files to the engine's schemas.
-/// Unreadable or malformed files are left to the check itself to report.
-pub(crate) fn register(engine: &Engine, files: &[Discovered]) -> usize {
+/// Adds every CRD of the discovered YAML files to the engine's schemas, and
+/// returns the workload kinds the files name, whose schemas the check will
+/// need. Unreadable or malformed files are left to the check itself to report.
+pub(crate) fn register(engine: &Engine, files: &[Discovered]) -> WorkloadKinds {
     if !validated(engine) {
-        return 0;
+        return WorkloadKinds::default();
     }
     let max = engine.config().max_file_size;
     let schemas = &engine.config().schemas;
@@ -35,14 +37,17 @@ pub(crate) fn register(engine: &Engine, files: &[Discovered]) -> usize {
         })
         .map(|file| {
             let Ok(bytes) = std::fs::read(file.path()) else {
-                return 0;
+                return WorkloadKinds::default();
             };
             match std::str::from_utf8(&bytes) {
-                Ok(text) => schemas.add_crds_from_text(&file.display, text),
-                Err(_) => 0,
+                Ok(text) => {
+                    schemas.add_crds_from_text(&file.display, text);
+                    WorkloadKinds::named_in(text)
+                }
+                Err(_) => WorkloadKinds::default(),
             }
         })
-        .sum()
+        .reduce(WorkloadKinds::default, |a, b| a | b)
 }
 
 #[cfg(test)]

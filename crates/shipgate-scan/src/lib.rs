@@ -231,12 +231,14 @@ pub fn scan_streaming(
     // resource may come before its definition, and keeps the few files the
     // renderings are found from.
     let mut listed = Vec::new();
+    let mut workloads = shipgate_schema::WorkloadKinds::default();
     walk_in_batches(roots, |batch| {
-        crds::register(engine, &batch);
+        workloads = workloads | crds::register(engine, &batch);
         listed.extend(batch.into_iter().filter(|file| {
             kustomize::is_kustomization(&file.display) || helm::lists(&file.display)
         }));
     });
+    engine.expect_workloads(workloads);
     let overlays = kustomize::render_overlays(roots, &listed);
     // A file an overlay rendered is judged in the overlay; one whose overlay
     // could not be rendered at all is still judged on its own.

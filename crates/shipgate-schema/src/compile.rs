@@ -12,13 +12,35 @@ use crate::normalize::{self, OBJECT_META};
 /// A validator and the schema document it was built from; the document
 /// answers what fields a mapping may have, for suggestions.
 pub struct CompiledSchema {
-    pub validator: Validator,
-    pub document: Value,
+    validator: Arc<Validator>,
+    document: Arc<Value>,
+    /// The kind's own schema when several kinds share the validator: its
+    /// entry in the document's `$defs`. `None`: the document's root.
+    entry: Option<String>,
+}
+
+impl CompiledSchema {
+    pub fn validator(&self) -> &Validator {
+        &self.validator
+    }
+
+    /// The document whose `$defs` every reference is resolved in.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The schema of the kind itself, where an object's paths start.
+    pub fn root(&self) -> &Value {
+        self.entry
+            .as_ref()
+            .and_then(|name| self.document.get("$defs")?.get(name))
+            .unwrap_or(&self.document)
+    }
 }
 
 pub type Compiled = Result<Arc<CompiledSchema>, Arc<str>>;
 
-fn build(document: Value, draft: Option<Draft>) -> Compiled {
+fn validator(document: &Value, draft: Option<Draft>) -> Result<Validator, Arc<str>> {
     let mut options = jsonschema::options()
         .should_validate_formats(true)
         .with_format("quantity", is_quantity)
@@ -26,13 +48,18 @@ fn build(document: Value, draft: Option<Draft>) -> Compiled {
     if let Some(draft) = draft {
         options = options.with_draft(draft);
     }
-    match options.build(&document) {
-        Ok(validator) => Ok(Arc::new(CompiledSchema {
-            validator,
-            document,
-        })),
-        Err(e) => Err(Arc::from(e.to_string())),
-    }
+    options
+        .build(document)
+        .map_err(|e| Arc::from(e.to_string()))
+}
+
+fn build(document: Value, draft: Option<Draft>) -> Compiled {
+    let validator = validator(&document, draft)?;
+    Ok(Arc::new(CompiledSchema {
+        validator: Arc::new(validator),
+        document: Arc::new(document),
+        entry: None,
+    }))
 }
 
 /// A built-in kind: its root schema plus every definition it reaches, as
@@ -47,6 +74,63 @@ pub fn compile_builtin(bundle: &Bundle, release: usize, root: usize) -> Compiled
         map.insert("$defs".into(), Value::Object(definitions));
     }
     build(document, Some(Draft::Draft202012))
+}
+
+/// A bundled kind to compile with others: its apiVersion, kind and root schema.
+pub struct Member<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub root: usize,
+}
+
+/// Built-in kinds compiled into one validator, so that the definitions they
+/// share (a pod template: most of each workload kind) are compiled once.
+/// The validator sends each object to its kind's schema by `apiVersion` and
+/// `kind`, so it answers exactly as the kind's own validator would. One
+/// per member, in order.
+pub fn compile_builtin_together(
+    bundle: &Bundle,
+    release: usize,
+    members: &[Member<'_>],
+) -> Result<Vec<Arc<CompiledSchema>>, Arc<str>> {
+    let mut roots = Map::new();
+    let mut branches = Vec::new();
+    for (position, member) in members.iter().enumerate() {
+        let Some(mut schema) = bundle.schema(member.root) else {
+            return Err(Arc::from("the bundled schema is missing"));
+        };
+        normalize::formats(&mut schema);
+        // Kubernetes' definitions are all named `io.k8s...`: no clash.
+        let entry = format!("shipgate.kind.{position}");
+        branches.push(json!({
+            "if": {
+                "properties": {
+                    "apiVersion": {"const": member.api_version},
+                    "kind": {"const": member.kind},
+                },
+                "required": ["apiVersion", "kind"],
+            },
+            "then": {"$ref": format!("#/$defs/{entry}")},
+        }));
+        roots.insert(entry, schema);
+    }
+    let roots = Value::Object(roots);
+    let mut definitions = closure(bundle, release, &roots);
+    if let Value::Object(roots) = roots {
+        definitions.extend(roots);
+    }
+    let document = json!({"$defs": definitions, "allOf": branches});
+    let validator = Arc::new(validator(&document, Some(Draft::Draft202012))?);
+    let document = Arc::new(document);
+    Ok((0..members.len())
+        .map(|position| {
+            Arc::new(CompiledSchema {
+                validator: validator.clone(),
+                document: document.clone(),
+                entry: Some(format!("shipgate.kind.{position}")),
+            })
+        })
+        .collect())
 }
 
 /// A CRD version's schema, made strict, with the object's metadata checked

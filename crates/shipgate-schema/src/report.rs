@@ -42,9 +42,12 @@ pub(crate) struct RawError {
     pub message: String,
 }
 
+/// `root` is the schema of the object's kind; `document` holds the
+/// definitions its references name.
 pub(crate) fn raw_errors<'a>(
     errors: impl Iterator<Item = ValidationError<'a>>,
     document: &Value,
+    root: &Value,
 ) -> Vec<RawError> {
     let mut out: Vec<RawError> = Vec::new();
     for error in errors {
@@ -61,7 +64,7 @@ pub(crate) fn raw_errors<'a>(
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected }
             | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-                let known = known_fields(document, &path);
+                let known = known_fields(document, root, &path);
                 for field in unexpected {
                     let mut full = path.clone();
                     full.push(Segment::Key(field.clone()));
@@ -89,7 +92,7 @@ pub(crate) fn raw_errors<'a>(
                 });
             }
             ValidationErrorKind::Type { kind } => {
-                let named = definition_at(document, &path);
+                let named = definition_at(document, root, &path);
                 let expected = match named.as_deref() {
                     Some(QUANTITY) => "a quantity such as `500m` or `1Gi`".to_owned(),
                     Some(INT_OR_STRING) => "an integer or a string".to_owned(),
@@ -330,8 +333,12 @@ fn literal(value: &Value) -> String {
 /// Follows `path` through the schema document: `$ref`s, `properties`,
 /// `additionalProperties` and `items`. Returns the schema there and the name
 /// of the last definition entered.
-fn schema_at<'d>(document: &'d Value, path: &[Segment]) -> Option<(&'d Value, Option<String>)> {
-    let mut schema = document;
+fn schema_at<'d>(
+    document: &'d Value,
+    root: &'d Value,
+    path: &[Segment],
+) -> Option<(&'d Value, Option<String>)> {
+    let mut schema = root;
     let mut named = None;
     let mut hops = 0;
     let mut rest = path;
@@ -362,12 +369,12 @@ fn schema_at<'d>(document: &'d Value, path: &[Segment]) -> Option<(&'d Value, Op
     }
 }
 
-fn definition_at(document: &Value, path: &[Segment]) -> Option<String> {
-    schema_at(document, path).and_then(|(_, named)| named)
+fn definition_at(document: &Value, root: &Value, path: &[Segment]) -> Option<String> {
+    schema_at(document, root, path).and_then(|(_, named)| named)
 }
 
-fn known_fields(document: &Value, path: &[Segment]) -> Vec<String> {
-    schema_at(document, path)
+fn known_fields(document: &Value, root: &Value, path: &[Segment]) -> Vec<String> {
+    schema_at(document, root, path)
         .and_then(|(schema, _)| schema.get("properties"))
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
