@@ -1022,7 +1022,7 @@ fn severity_overrides(settings: &[String]) -> Result<HashMap<&'static str, Sever
 /// rules' indexes, so a namespace of any size is judged in about 6 MB.
 /// Smaller pieces save little more, cost a second reading of more groups,
 /// and judge more namespaces in parts, which then go without suggestions.
-const OBJECTS_PER_PIECE: usize = 4096;
+pub const OBJECTS_PER_PIECE: usize = 4096;
 
 const RENDERED_BY: &str = "deployed with this finding by this rendering";
 

@@ -23,7 +23,7 @@ pub mod workflows;
 
 pub use artifact::ArtifactKind;
 pub use engine::{
-    Assembled, Engine, EngineConfig, FileOutcome, HeldSummaries, ReportBuilder, Settled,
-    SummaryGroup, SummaryPlace, SummaryStore,
+    Assembled, Engine, EngineConfig, FileOutcome, HeldSummaries, OBJECTS_PER_PIECE, ReportBuilder,
+    Settled, SummaryGroup, SummaryPlace, SummaryStore,
 };
 pub use registry::{Check, RuleDef, registry};

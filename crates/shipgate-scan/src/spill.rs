@@ -12,9 +12,10 @@ use serde::de::DeserializeOwned;
 use shipgate_core::{Finding, Report, ReportView, SourceSpan, SuppressedFinding};
 use shipgate_rules::{Assembled, Settled};
 
-/// Values of one type appended as JSON lines to an unnamed temporary file,
-/// or held in memory when no temporary file can be made (a read-only
-/// `/tmp`): the scan then costs memory, never its result.
+/// Values of one type appended as JSON lines to an unnamed temporary file
+/// once there are enough of them to be worth one, or held in memory when no
+/// temporary file can be made (a read-only `/tmp`): the scan then costs
+/// memory, never its result.
 enum Spill<T> {
     Disk {
         writer: BufWriter<File>,
@@ -23,7 +24,11 @@ enum Spill<T> {
         /// reports it, so a report never silently lacks findings.
         failed: Option<String>,
     },
-    Memory(Vec<T>),
+    Memory {
+        values: Vec<T>,
+        /// Opens a file once it holds more values than this.
+        hold: usize,
+    },
 }
 
 /// A spill that takes no more values and can be read any number of times.
@@ -34,14 +39,20 @@ enum Sealed<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> Spill<T> {
+    /// A spill that holds a few megabytes of values before it opens its file:
+    /// a small scan never writes its findings out only to read them back.
     fn new() -> Self {
-        match tempfile::tempfile() {
-            Ok(file) => Spill::Disk {
-                writer: BufWriter::with_capacity(1 << 16, file),
-                len: 0,
-                failed: None,
-            },
-            Err(_) => Spill::Memory(Vec::new()),
+        Spill::Memory {
+            values: Vec::new(),
+            hold: VALUES_PER_RUN,
+        }
+    }
+
+    /// A spill that writes every value to its file.
+    fn on_disk() -> Self {
+        Spill::Memory {
+            values: Vec::new(),
+            hold: 0,
         }
     }
 
@@ -63,7 +74,25 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
                     Err(err) => *failed = Some(err.to_string()),
                 }
             }
-            Spill::Memory(values) => values.push(value),
+            Spill::Memory { values, hold } => {
+                values.push(value);
+                if values.len() > *hold {
+                    match tempfile::tempfile() {
+                        Ok(file) => {
+                            let values = std::mem::take(values);
+                            *self = Spill::Disk {
+                                writer: BufWriter::with_capacity(1 << 16, file),
+                                len: 0,
+                                failed: None,
+                            };
+                            for value in values {
+                                self.push(value);
+                            }
+                        }
+                        Err(_) => *hold = usize::MAX,
+                    }
+                }
+            }
         }
     }
 
@@ -76,7 +105,7 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
                 Ok(file) => Sealed::Disk { file, len },
                 Err(err) => Sealed::Failed(err.error().to_string()),
             },
-            Spill::Memory(values) => Sealed::Memory(values),
+            Spill::Memory { values, .. } => Sealed::Memory(values),
         }
     }
 }
@@ -168,7 +197,7 @@ impl<T: Serialize + DeserializeOwned> Runs<T> {
         self.held.extend(values);
         if self.held.len() >= VALUES_PER_RUN {
             self.held.sort_unstable_by(self.order);
-            let mut run = Spill::new();
+            let mut run = Spill::on_disk();
             for value in self.held.drain(..) {
                 run.push(value);
             }
@@ -351,6 +380,31 @@ fn merge<T: DeserializeOwned + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spill_opens_its_file_only_past_what_it_holds() {
+        let read = |sealed: &Sealed<u32>| -> Vec<u32> {
+            sealed
+                .values()
+                .unwrap()
+                .map(|v| *v.unwrap())
+                .collect::<Vec<u32>>()
+        };
+        for count in [0, VALUES_PER_RUN, VALUES_PER_RUN + 1, 3 * VALUES_PER_RUN] {
+            let mut spill = Spill::new();
+            let values: Vec<u32> = (0..count as u32).map(|i| i * 7 % 13).collect();
+            for value in &values {
+                spill.push(*value);
+            }
+            let sealed = spill.seal();
+            assert_eq!(
+                matches!(sealed, Sealed::Disk { .. }),
+                count > VALUES_PER_RUN,
+                "{count} values"
+            );
+            assert_eq!(read(&sealed), values);
+        }
+    }
 
     #[test]
     fn runs_and_held_values_read_back_as_one_sorted_sequence() {

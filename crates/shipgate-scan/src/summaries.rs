@@ -15,12 +15,20 @@ use shipgate_rules::{SummaryGroup, SummaryPlace, SummaryStore};
 /// namespace of a tree with thousands of them, for no memory saved.
 const OBJECTS_PER_GROUP: usize = 1024;
 
+/// Summaries held in memory until they are more than one piece of the
+/// relation rules holds (see `shipgate_rules::OBJECTS_PER_PIECE`): below
+/// that, writing them out could not lower the peak, since judging them
+/// reads them all back at once.
+const HELD_BEFORE_SPILL: usize = shipgate_rules::OBJECTS_PER_PIECE;
+
 /// Summaries serialized one after another into an unnamed temporary file,
-/// with the place of each kept per namespace.
+/// with the place of each kept per namespace, once there are enough of them.
 pub(crate) struct SummarySpill {
+    /// Opened when more than `hold` summaries have come.
     writer: Option<BufWriter<File>>,
-    /// A write failed: what the file holds after it is unknown, so every
-    /// later summary stays in memory.
+    hold: usize,
+    /// No temporary file could be made, or a write failed: what the file
+    /// holds after it is unknown, so every later summary stays in memory.
     failed: bool,
     written: u64,
     /// Byte ranges of each namespace's summaries, in the order they came;
@@ -28,26 +36,52 @@ pub(crate) struct SummarySpill {
     /// files) share one range, so the index grows with the folders rather
     /// than the objects.
     places: HashMap<String, Places>,
-    /// Summaries that could not be written (no temporary file, a full
-    /// disk): they cost memory, never a finding.
+    /// Summaries not written: those that came before the file was opened,
+    /// and those that could not be (no temporary file, a full disk). They
+    /// cost memory, never a finding.
     held: HashMap<String, Vec<ObjectInfo>>,
     /// Summaries per namespace, written or held.
     counts: HashMap<String, usize>,
+    total: usize,
     buffer: Vec<u8>,
 }
 
 impl SummarySpill {
     pub(crate) fn new() -> Self {
+        SummarySpill::holding(HELD_BEFORE_SPILL)
+    }
+
+    /// A spill that keeps up to `hold` summaries in memory before it opens
+    /// its file.
+    pub(crate) fn holding(hold: usize) -> Self {
         SummarySpill {
-            writer: tempfile::tempfile()
-                .ok()
-                .map(|file| BufWriter::with_capacity(1 << 16, file)),
+            writer: None,
+            hold,
             failed: false,
             written: 0,
             places: HashMap::new(),
             held: HashMap::new(),
             counts: HashMap::new(),
+            total: 0,
             buffer: Vec::new(),
+        }
+    }
+
+    /// Opens the file and writes the summaries held so far to it, each
+    /// namespace's in the order they came, so that those on disk still come
+    /// before those held.
+    fn open(&mut self) {
+        let Ok(file) = tempfile::tempfile() else {
+            self.failed = true;
+            return;
+        };
+        self.writer = Some(BufWriter::with_capacity(1 << 16, file));
+        for (namespace, objects) in std::mem::take(&mut self.held) {
+            for object in objects {
+                if !self.write(&object) {
+                    self.held.entry(namespace.clone()).or_default().push(object);
+                }
+            }
         }
     }
 
@@ -91,6 +125,10 @@ impl SummaryStore for SummarySpill {
             None => {
                 self.counts.insert(namespace_of(&object).to_owned(), 1);
             }
+        }
+        self.total += 1;
+        if self.writer.is_none() && !self.failed && self.total > self.hold {
+            self.open();
         }
         if !self.write(&object) {
             self.held
@@ -283,8 +321,7 @@ mod tests {
 
     #[test]
     fn hands_back_every_summary_grouped_by_namespace_in_order() {
-        let mut store = SummarySpill::new();
-        assert!(store.writer.is_some(), "a temporary file can be made here");
+        let mut store = SummarySpill::holding(0);
         for (namespace, name) in [
             (Some("shop"), "a"),
             (None, "b"),
@@ -294,6 +331,8 @@ mod tests {
         ] {
             store.put(object(namespace, name));
         }
+        assert!(store.writer.is_some(), "a temporary file can be made here");
+        assert!(store.held.is_empty());
         let groups = drained(store);
         let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
             items
@@ -317,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_summary_read_back_keeps_its_fields() {
-        let mut store = SummarySpill::new();
+        let mut store = SummarySpill::holding(0);
         store.put(object(Some("shop"), "api"));
         let mut back = Vec::new();
         Box::new(store)
@@ -334,7 +373,7 @@ mod tests {
 
     #[test]
     fn large_namespaces_come_in_groups_that_never_split_one() {
-        let mut store = SummarySpill::new();
+        let mut store = SummarySpill::holding(0);
         for i in 0..OBJECTS_PER_GROUP + 10 {
             store.put(object(Some("big"), &format!("s{i}")));
         }
@@ -355,8 +394,8 @@ mod tests {
 
     #[test]
     fn without_a_temporary_file_summaries_stay_in_memory() {
-        let mut store = SummarySpill::new();
-        store.writer = None;
+        let mut store = SummarySpill::holding(0);
+        store.failed = true;
         store.put(object(Some("shop"), "a"));
         store.put(object(None, "b"));
         assert_eq!(
@@ -368,12 +407,37 @@ mod tests {
         );
     }
 
+    /// Summaries held until the spill opens its file are written first, so
+    /// that they still come first; a spill that never opens its file hands
+    /// back the same.
+    #[test]
+    fn summaries_held_before_the_file_opens_keep_their_order() {
+        let put = |store: &mut SummarySpill| {
+            for i in 0..9 {
+                let namespace = ["shop", "ops", "default"][i % 3];
+                store.put(object(Some(namespace), &format!("o{i}")));
+            }
+        };
+        let mut on_disk = SummarySpill::holding(0);
+        put(&mut on_disk);
+        let mut opened_late = SummarySpill::holding(4);
+        put(&mut opened_late);
+        assert!(opened_late.writer.is_some() && opened_late.held.is_empty());
+        let mut held = SummarySpill::holding(100);
+        put(&mut held);
+        assert!(held.writer.is_none());
+        let expected = drained(on_disk);
+        assert_eq!(expected[0].len(), 9);
+        assert_eq!(drained(opened_late), expected);
+        assert_eq!(drained(held), expected);
+    }
+
     /// A large group is read once with the places of its summaries, then
     /// piece by piece from those places, in any order and from disk and
     /// memory alike.
     #[test]
     fn summaries_are_fetched_again_from_their_places() {
-        let mut store = SummarySpill::new();
+        let mut store = SummarySpill::holding(0);
         for i in 0..6 {
             store.put(object(Some("shop"), &format!("s{i}")));
         }
@@ -423,7 +487,7 @@ mod tests {
         let report = |spill: bool| {
             let roots = vec![".".to_owned()];
             let mut builder = if spill {
-                ReportBuilder::with_store(&engine, roots, None, Box::new(SummarySpill::new()))
+                ReportBuilder::with_store(&engine, roots, None, Box::new(SummarySpill::holding(0)))
                     .with_pieces_of(2)
             } else {
                 ReportBuilder::new(&engine, roots, None)
