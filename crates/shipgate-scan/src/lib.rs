@@ -229,14 +229,25 @@ pub fn scan_streaming(
     rayon::spawn(Engine::warm_up(crds::validated(engine)));
     // A first walk reads the CustomResourceDefinitions, since a custom
     // resource may come before its definition, and keeps the few files the
-    // renderings are found from.
+    // renderings are found from. A tree of one batch is kept whole and not
+    // walked again.
     let mut listed = Vec::new();
     let mut workloads = shipgate_schema::WorkloadKinds::default();
-    walk_in_batches(roots, |batch| {
+    let mut one_batch = Some(Vec::new());
+    let first_problems = walk_in_batches(roots, |batch| {
         workloads = workloads | crds::register(engine, &batch);
-        listed.extend(batch.into_iter().filter(|file| {
-            kustomize::is_kustomization(&file.display) || helm::lists(&file.display)
-        }));
+        listed.extend(
+            batch
+                .iter()
+                .filter(|file| {
+                    kustomize::is_kustomization(&file.display) || helm::lists(&file.display)
+                })
+                .cloned(),
+        );
+        one_batch = one_batch
+            .take()
+            .filter(|kept| kept.is_empty())
+            .map(|_| batch);
     });
     engine.expect_workloads(workloads);
     let overlays = kustomize::render_overlays(roots, &listed);
@@ -257,11 +268,18 @@ pub fn scan_streaming(
     let mut spill = FindingSpill::new();
     // The walk meets files in the report's order and their findings lie in
     // them, so writing batch after batch keeps the spill in that order.
-    let problems = walk_in_batches(roots, |batch| {
-        for outcome in check_files_rendering(engine, &batch, &consumed) {
+    let mut check = |batch: &[Discovered]| {
+        for outcome in check_files_rendering(engine, batch, &consumed) {
             spill.push(builder.add(outcome));
         }
-    });
+    };
+    let problems = match one_batch {
+        Some(files) => {
+            check(&files);
+            first_problems
+        }
+        None => walk_in_batches(roots, |batch| check(&batch)),
+    };
     // Renderings and walk problems report on any path: they stay in memory
     // and are merged into the order when the report is read.
     let rendered: Vec<FileOutcome> = overlays
