@@ -1,6 +1,6 @@
 //! The schemas compiled into the binary: every supported Kubernetes release,
 //! sharing the definitions that did not change between them, and a few
-//! widely used custom resources. Decompressed once, on first use.
+//! widely used custom resources. Parsed once, on first use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -14,9 +14,9 @@ use crate::compile::{
 };
 use crate::{Release, WorkloadKinds};
 
-const DATA: &[u8] = include_bytes!("../data/k8s-schemas.json.zz");
-/// The bundle is under a megabyte of JSON; a corrupt one must not exhaust memory.
-const MAX_INFLATED: usize = 64 << 20;
+/// `data/k8s-schemas.json.zz`, inflated by the build script. Schemas are
+/// parsed one by one when a kind first needs them, borrowing from it.
+const TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/k8s-schemas.json"));
 
 /// Where the bundled schemas come from, as recorded when they were generated.
 #[derive(Debug, Clone, Deserialize)]
@@ -111,13 +111,7 @@ pub(crate) fn bundle() -> Result<&'static Bundle, &'static str> {
 }
 
 fn load() -> Result<Bundle, String> {
-    let bytes = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(DATA, MAX_INFLATED)
-        .map_err(|e| format!("the bundled schemas are corrupt: {e:?}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
-    // Schemas are parsed one by one when a kind first needs them; they
-    // borrow from the text, which lives as long as the process.
-    let text: &'static str = Box::leak(text.into_boxed_str());
-    let raw: Raw = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let raw: Raw = serde_json::from_str(TEXT).map_err(|e| e.to_string())?;
     if raw.format != 1 {
         return Err(format!("bundle format {} is not supported", raw.format));
     }
