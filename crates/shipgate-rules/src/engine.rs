@@ -101,7 +101,7 @@ impl Engine {
     /// What the first files of a run would otherwise wait for, as a job for
     /// another thread while the tree is walked: the credentials automaton
     /// (every text file is searched, if only to redact) and, when `schemas`,
-    /// the decompressed schema bundle. Small trees are dominated by such
+    /// the parsed schema bundle. Small trees are dominated by such
     /// fixed costs. (Compiling the Deployment validator here as well was
     /// measured and gained nothing: a file needs it as soon as the walk ends.)
     pub fn warm_up(schemas: bool) -> impl FnOnce() + Send + 'static {
