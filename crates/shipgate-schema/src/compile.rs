@@ -119,7 +119,11 @@ pub fn compile_builtin_together(
     if let Value::Object(roots) = roots {
         definitions.extend(roots);
     }
-    let document = json!({"$defs": definitions, "allOf": branches});
+    // Built by hand: `json!` would copy the definitions through `Serialize`.
+    let mut document = Map::new();
+    document.insert("$defs".into(), Value::Object(definitions));
+    document.insert("allOf".into(), Value::Array(branches));
+    let document = Value::Object(document);
     let validator = Arc::new(validator(&document, Some(Draft::Draft202012))?);
     let document = Arc::new(document);
     Ok((0..members.len())
