@@ -7,7 +7,6 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::compile::{
     Compiled, CompiledSchema, Member, compile_builtin, compile_builtin_together, compile_crd,
@@ -17,6 +16,14 @@ use crate::{Release, WorkloadKinds};
 /// `data/k8s-schemas.json.zz`, inflated by the build script. Schemas are
 /// parsed one by one when a kind first needs them, borrowing from it.
 const TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/k8s-schemas.json"));
+
+/// The bundle's index, written by the build script: `SOURCES`,
+/// `DEFINITIONS` and `KINDS` (names, by slot), `RELEASES` (per release, the
+/// schema of each definition and kind slot, -1 where it has none), `CRDS`
+/// and `SCHEMAS` (each schema's byte span in `TEXT`).
+mod index {
+    include!(concat!(env!("OUT_DIR"), "/k8s-schemas-index.rs"));
+}
 
 /// Where the bundled schemas come from, as recorded when they were generated.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,50 +35,22 @@ pub struct Source {
     pub sha256: String,
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    format: u32,
-    sources: Vec<Source>,
-    definitions: Vec<String>,
-    kinds: Vec<String>,
-    releases: Vec<RawRelease>,
-    crds: Vec<RawCrd>,
-    #[serde(borrow)]
-    schemas: Vec<&'static RawValue>,
-}
-
-#[derive(Deserialize)]
-struct RawRelease {
-    version: String,
-    definitions: Vec<i64>,
-    kinds: Vec<i64>,
-}
-
-#[derive(Deserialize)]
-struct RawCrd {
-    #[serde(rename = "apiVersion")]
-    api_version: String,
-    kind: String,
-    schema: usize,
-}
-
 pub(crate) struct BundledRelease {
     pub release: Release,
-    definitions: Vec<i64>,
-    kinds: Vec<i64>,
+    definitions: &'static [i64],
+    kinds: &'static [i64],
 }
 
 pub(crate) struct Bundle {
     pub sources: Vec<Source>,
-    definition_index: HashMap<String, usize>,
-    kind_index: HashMap<(String, String), usize>,
+    definition_index: HashMap<&'static str, usize>,
+    kind_index: HashMap<(&'static str, &'static str), usize>,
     /// apiVersion and kind of each kind slot.
-    kind_names: Vec<(String, String)>,
+    kind_names: Vec<(&'static str, &'static str)>,
     pub releases: Vec<BundledRelease>,
-    crds: HashMap<(String, String), usize>,
+    crds: HashMap<(&'static str, &'static str), usize>,
     crd_schemas: Vec<usize>,
     kind_count: usize,
-    schemas: Vec<&'static RawValue>,
     compiled_kinds: Vec<OnceLock<Compiled>>,
     compiled_crds: Vec<OnceLock<Compiled>>,
     /// Per release, the kinds to compile together, once named.
@@ -111,52 +90,56 @@ pub(crate) fn bundle() -> Result<&'static Bundle, &'static str> {
 }
 
 fn load() -> Result<Bundle, String> {
-    let raw: Raw = serde_json::from_str(TEXT).map_err(|e| e.to_string())?;
-    if raw.format != 1 {
-        return Err(format!("bundle format {} is not supported", raw.format));
-    }
-    let definition_index = raw
-        .definitions
+    let sources = index::SOURCES
+        .iter()
+        .map(|[registry, package, version, file, sha256]| Source {
+            registry: (*registry).to_owned(),
+            package: (*package).to_owned(),
+            version: (*version).to_owned(),
+            file: (*file).to_owned(),
+            sha256: (*sha256).to_owned(),
+        })
+        .collect();
+    let definition_index = index::DEFINITIONS
         .iter()
         .enumerate()
-        .map(|(i, name)| (name.clone(), i))
+        .map(|(i, name)| (*name, i))
         .collect();
     let mut kind_index = HashMap::new();
     let mut kind_names = Vec::new();
-    for (i, name) in raw.kinds.iter().enumerate() {
+    for (i, name) in index::KINDS.iter().enumerate() {
         let (api_version, kind) = name.rsplit_once('/').unwrap_or(("", name));
-        kind_names.push((api_version.to_owned(), kind.to_owned()));
+        kind_names.push((api_version, kind));
         if !api_version.is_empty() {
-            kind_index.insert((api_version.to_owned(), kind.to_owned()), i);
+            kind_index.insert((api_version, kind), i);
         }
     }
     let mut releases = Vec::new();
-    for r in raw.releases {
-        let release: Release = r
-            .version
+    for (version, definitions, kinds) in index::RELEASES {
+        let release: Release = version
             .parse()
-            .map_err(|_| format!("bad release {}", r.version))?;
+            .map_err(|_| format!("bad release {version}"))?;
         releases.push(BundledRelease {
             release,
-            definitions: r.definitions,
-            kinds: r.kinds,
+            definitions,
+            kinds,
         });
     }
     releases.sort_by_key(|r| r.release);
     let mut crds = HashMap::new();
     let mut crd_schemas = Vec::new();
-    for crd in raw.crds {
-        crds.insert((crd.api_version, crd.kind), crd_schemas.len());
-        crd_schemas.push(crd.schema);
+    for (api_version, kind, schema) in index::CRDS {
+        crds.insert((*api_version, *kind), crd_schemas.len());
+        crd_schemas.push(*schema);
     }
-    let kind_count = raw.kinds.len();
+    let kind_count = index::KINDS.len();
     let compiled_kinds = (0..releases.len() * kind_count)
         .map(|_| OnceLock::new())
         .collect();
     let compiled_crds = (0..crd_schemas.len()).map(|_| OnceLock::new()).collect();
     let groups = releases.iter().map(|_| OnceLock::new()).collect();
     Ok(Bundle {
-        sources: raw.sources,
+        sources,
         definition_index,
         kind_index,
         kind_names,
@@ -164,7 +147,6 @@ fn load() -> Result<Bundle, String> {
         crds,
         crd_schemas,
         kind_count,
-        schemas: raw.schemas,
         compiled_kinds,
         compiled_crds,
         groups,
@@ -182,8 +164,8 @@ impl Bundle {
     }
 
     pub fn schema(&self, index: usize) -> Option<Value> {
-        let raw = self.schemas.get(index)?;
-        serde_json::from_str(raw.get()).ok()
+        let &(start, end) = index::SCHEMAS.get(index)?;
+        serde_json::from_str(TEXT.get(start..end)?).ok()
     }
 
     /// A definition of release `release` by name.
@@ -194,9 +176,7 @@ impl Bundle {
     }
 
     fn kind_slot(&self, api_version: &str, kind: &str) -> Option<usize> {
-        self.kind_index
-            .get(&(api_version.to_owned(), kind.to_owned()))
-            .copied()
+        self.kind_index.get(&(api_version, kind)).copied()
     }
 
     fn kind_root(&self, release: usize, slot: usize) -> Option<usize> {
@@ -245,7 +225,7 @@ impl Bundle {
         let names = kinds.names();
         let slots: Vec<usize> = (0..self.kind_count)
             .filter(|&slot| {
-                names.contains(&self.kind_names[slot].1.as_str())
+                names.contains(&self.kind_names[slot].1)
                     && self.kind_root(release, slot).is_some()
                     && self.compiled_kinds[release * self.kind_count + slot]
                         .get()
@@ -302,14 +282,14 @@ impl Bundle {
         self.kind_index
             .iter()
             .filter(|((v, _), slot)| {
-                v == api_version && r.kinds.get(**slot).is_some_and(|i| *i >= 0)
+                *v == api_version && r.kinds.get(**slot).is_some_and(|i| *i >= 0)
             })
-            .map(|((_, kind), _)| kind.clone())
+            .map(|((_, kind), _)| (*kind).to_owned())
             .collect()
     }
 
     pub fn crd(&self, api_version: &str, kind: &str) -> Option<Compiled> {
-        let slot = *self.crds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        let slot = *self.crds.get(&(api_version, kind))?;
         let schema = self.crd_schemas[slot];
         Some(
             self.compiled_crds[slot]
@@ -393,7 +373,7 @@ mod tests {
         for release in [0, bundle.newest()] {
             let slots: Vec<usize> = (0..bundle.kind_count)
                 .filter(|&slot| {
-                    workloads.contains(&bundle.kind_names[slot].1.as_str())
+                    workloads.contains(&bundle.kind_names[slot].1)
                         && bundle.kind_root(release, slot).is_some()
                 })
                 .collect();
@@ -401,8 +381,8 @@ mod tests {
             let members: Vec<Member<'_>> = slots
                 .iter()
                 .map(|&slot| Member {
-                    api_version: &bundle.kind_names[slot].0,
-                    kind: &bundle.kind_names[slot].1,
+                    api_version: bundle.kind_names[slot].0,
+                    kind: bundle.kind_names[slot].1,
                     root: bundle.kind_root(release, slot).expect("a root"),
                 })
                 .collect();
