@@ -269,7 +269,9 @@ def cmd_report(args: argparse.Namespace) -> int:
                  "sampled (every 0.2 s) sum over the whole process tree, which counts forked workers, and is "
                  "a lower bound or missing for runs shorter than a few sampling periods. Exit codes 0 and 1 "
                  "both mean the scan completed (1: findings). others is the CPU used by other processes during the run, in cores (the worst of the runs): "
-                 "well above 0 means other work on the machine skewed the timings.\n")
+                 "well above 0 means other work on the machine skewed the timings. The kernel counts CPU "
+                 "time in 10 ms ticks, so for runs of a few tens of milliseconds the column is mostly that "
+                 "rounding, not other work.\n")
     lines.append("## Commands\n")
     lines.append("```")
     lines.append(Path(args.commands).read_text().rstrip())

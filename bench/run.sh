@@ -9,8 +9,10 @@
 #   BENCH_QUICK=1               small sizes everywhere
 #   BENCH_COMPARE_SIZES="100 300"        corpora measured with both tools
 #   BENCH_SCALE_SIZES="1000 10000 100000" corpora measured with shipgate alone
-#   BENCH_REPEAT=3              shipgate runs per corpus (median reported)
-#   BENCH_CHECKOV_REPEAT=1      Checkov runs per corpus
+#   BENCH_REPEAT=3              shipgate runs per scaling corpus (median reported)
+#   BENCH_COMPARE_REPEAT=10     shipgate runs per compared corpus: a run takes tens of
+#                               milliseconds there, so one descheduling moves a median of 3
+#   BENCH_CHECKOV_REPEAT=3      Checkov runs per corpus (median reported)
 #   BENCH_SEED=1                corpus seed (same seed, same files)
 #   BENCH_SKIP_CHECKOV=1        shipgate only
 #   BENCH_SKIP_SHIPGATE=1       Checkov only
@@ -34,10 +36,14 @@ if [[ ${BENCH_QUICK:-0} == 1 ]]; then
   COMPARE_SIZES=${BENCH_COMPARE_SIZES:-"20 50"}
   SCALE_SIZES=${BENCH_SCALE_SIZES:-"1000 5000"}
   REPEAT=${BENCH_REPEAT:-1}
+  COMPARE_REPEAT=${BENCH_COMPARE_REPEAT:-3}
+  CHECKOV_REPEAT=${BENCH_CHECKOV_REPEAT:-1}
 else
   COMPARE_SIZES=${BENCH_COMPARE_SIZES:-"100 300"}
   SCALE_SIZES=${BENCH_SCALE_SIZES:-"1000 10000 100000"}
   REPEAT=${BENCH_REPEAT:-3}
+  COMPARE_REPEAT=${BENCH_COMPARE_REPEAT:-10}
+  CHECKOV_REPEAT=${BENCH_CHECKOV_REPEAT:-3}
 fi
 SKIP_CHECKOV=${BENCH_SKIP_CHECKOV:-0}
 SKIP_SHIPGATE=${BENCH_SKIP_SHIPGATE:-0}
@@ -145,11 +151,11 @@ record "# corpora: python3 bench/gen_corpus.py --files N --out bench/.work/corpu
 if [[ -n $TIME_BIN ]]; then record "# every command below runs under: $TIME_BIN -v -o <file> ..."; fi
 if [[ $SKIP_CHECKOV != 1 ]]; then record "# checkov runs under: ${CHECKOV_ENV[*]}"; fi
 
-run_shipgate() { # label size
-  local label=$1 n=$2 dir="$WORK/corpus-$2" i
+run_shipgate() { # label size repeat
+  local label=$1 n=$2 repeat=$3 dir="$WORK/corpus-$2" i
   local cmd=("$SHIPGATE" check "$dir" --format json --output /dev/null)
-  record "${cmd[*]}   # x$REPEAT"
-  for ((i = 1; i <= REPEAT; i++)); do
+  record "${cmd[*]}   # x$repeat"
+  for ((i = 1; i <= repeat; i++)); do
     measure "$label" shipgate "$n" "$ROOT" "${cmd[@]}"
   done
 }
@@ -159,7 +165,7 @@ run_checkov() { # label size
   # Checkov skips every path with a hidden component (CKV_IGNORE_HIDDEN_DIRECTORIES),
   # and bench/.work is one: run it from inside $WORK on a relative path.
   local cmd=("$CHECKOV" -d "corpus-$n" --framework kubernetes --skip-download --quiet -o json)
-  local i repeat=${BENCH_CHECKOV_REPEAT:-1}
+  local i repeat=$CHECKOV_REPEAT
   record "cd $WORK && ${cmd[*]} > $label.checkov.out   # x$repeat"
   for ((i = 1; i <= repeat; i++)); do
     measure "$label" checkov "$n" "$WORK" "${CHECKOV_ENV[@]}" "${cmd[@]}"
@@ -181,7 +187,7 @@ PY
 for n in $COMPARE_SIZES; do
   make_corpus "$n"
   if [[ $SKIP_SHIPGATE != 1 ]]; then
-    run_shipgate "compare-$n" "$n"
+    run_shipgate "compare-$n" "$n" "$COMPARE_REPEAT"
     # One untimed run that keeps the report, to check that every file was scanned.
     "$SHIPGATE" check "$WORK/corpus-$n" --format json --output "$WORK/compare-$n.shipgate.json" >/dev/null 2>&1 || true
     python3 - "$WORK/compare-$n.shipgate.json" <<'PY' >&2 || true
@@ -201,7 +207,7 @@ done
 if [[ $SKIP_SHIPGATE != 1 ]]; then
   for n in $SCALE_SIZES; do
     make_corpus "$n"
-    run_shipgate "scale-$n" "$n"
+    run_shipgate "scale-$n" "$n" "$REPEAT"
     # The large corpora are cheap to regenerate and take hundreds of MB.
     if (( n >= 10000 )); then rm -rf "${WORK:?}/corpus-$n"; fi
   done
