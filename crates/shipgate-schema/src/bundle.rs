@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::compile::{
@@ -26,7 +25,7 @@ mod index {
 }
 
 /// Where the bundled schemas come from, as recorded when they were generated.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Source {
     pub registry: String,
     pub package: String,
