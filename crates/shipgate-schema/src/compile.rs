@@ -95,6 +95,7 @@ pub fn compile_builtin_together(
 ) -> Result<Vec<Arc<CompiledSchema>>, Arc<str>> {
     let mut roots = Map::new();
     let mut branches = Vec::new();
+    let mut entries = Vec::new();
     for (position, member) in members.iter().enumerate() {
         let Some(mut schema) = bundle.schema(member.root) else {
             return Err(Arc::from("the bundled schema is missing"));
@@ -112,7 +113,8 @@ pub fn compile_builtin_together(
             },
             "then": {"$ref": format!("#/$defs/{entry}")},
         }));
-        roots.insert(entry, schema);
+        roots.insert(entry.clone(), schema);
+        entries.push(entry);
     }
     let roots = Value::Object(roots);
     let mut definitions = closure(bundle, release, &roots);
@@ -126,12 +128,13 @@ pub fn compile_builtin_together(
     let document = Value::Object(document);
     let validator = Arc::new(validator(&document, Some(Draft::Draft202012))?);
     let document = Arc::new(document);
-    Ok((0..members.len())
-        .map(|position| {
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
             Arc::new(CompiledSchema {
                 validator: validator.clone(),
                 document: document.clone(),
-                entry: Some(format!("shipgate.kind.{position}")),
+                entry: Some(entry),
             })
         })
         .collect())
